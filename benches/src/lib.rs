@@ -1,0 +1,2 @@
+//! Shared workloads for the vpid comparison benchmarks.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! The VPS manager's command line, its scenario language, and the tour.
+#![forbid(unsafe_code)]
