@@ -1,0 +1,8 @@
+//! The agent: the binary the test spawns to run plans on real PID
+//! namespaces (see [`relay_main`]).
+
+mod member;
+mod relay;
+mod wire;
+
+pub use relay::relay_main;

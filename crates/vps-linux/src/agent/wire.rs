@@ -1,0 +1,98 @@
+//! The messages between the relay and the processes of a run.
+//!
+//! Commands go to one process on its own pipe, as a JSON line. Everything
+//! comes back on one `SOCK_SEQPACKET` socket that every process of the run
+//! shares: one step at a time is in flight, and each datagram is whole.
+//! A new process registers with its command pipe's write end and a pidfd of
+//! itself attached (`SCM_RIGHTS`).
+
+use std::io::{IoSlice, IoSliceMut};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use rustix::net::{
+    RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer,
+    SendAncillaryMessage, SendFlags,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::{Call, Ids, Outcome};
+
+/// What the relay asks a process to do.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) enum Command {
+    /// Make a call and report its outcome.
+    Call(Call),
+    /// Report the IDs it sees.
+    Ids,
+}
+
+/// What a process sends to the relay.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) enum Report {
+    /// A new process: its command pipe and pidfd are attached.
+    Registered,
+    /// The outcome of a [`Command::Call`].
+    Reply(Outcome),
+    /// The answer to [`Command::Ids`].
+    Ids(Ids),
+}
+
+/// A report and who sent it: the sender's PID in the relay's namespace.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Envelope {
+    /// The sender's PID as the relay sees it.
+    pub from: i32,
+    /// What it says.
+    pub report: Report,
+}
+
+/// The largest datagram a report takes.
+const MAX_REPORT: usize = 1024;
+
+/// Sends a report with descriptors attached.
+pub(crate) fn send(
+    socket: BorrowedFd<'_>,
+    from: i32,
+    report: Report,
+    fds: &[BorrowedFd<'_>],
+) -> std::io::Result<()> {
+    let bytes = serde_json::to_vec(&Envelope { from, report }).map_err(std::io::Error::other)?;
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(2))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    if !fds.is_empty() && !control.push(SendAncillaryMessage::ScmRights(fds)) {
+        return Err(std::io::Error::other("too many descriptors for one report"));
+    }
+    rustix::net::sendmsg(
+        socket,
+        &[IoSlice::new(&bytes)],
+        &mut control,
+        SendFlags::empty(),
+    )?;
+    Ok(())
+}
+
+/// Receives one report and the descriptors attached to it.
+pub(crate) fn receive(socket: impl AsFd) -> std::io::Result<(Envelope, Vec<OwnedFd>)> {
+    let mut bytes = [0u8; MAX_REPORT];
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(2))];
+    let mut control = RecvAncillaryBuffer::new(&mut space);
+    let received = rustix::net::recvmsg(
+        socket,
+        &mut [IoSliceMut::new(&mut bytes)],
+        &mut control,
+        RecvFlags::CMSG_CLOEXEC,
+    )?;
+    let mut fds = Vec::new();
+    for message in control.drain() {
+        if let RecvAncillaryMessage::ScmRights(received_fds) = message {
+            fds.extend(received_fds);
+        }
+    }
+    if received.bytes == 0 {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    let envelope = serde_json::from_slice(&bytes[..received.bytes.min(MAX_REPORT)])
+        .map_err(std::io::Error::other)?;
+    Ok((envelope, fds))
+}

@@ -1,0 +1,284 @@
+//! Random valid scenarios, for quickcheck.
+//!
+//! A scenario is generated step by step while it runs on the model, so every
+//! step is made by a process that is alive at that point and names PIDs and
+//! groups that exist (or, now and then, on purpose, ones that do not). It
+//! starts by creating the VPS; then come forks with chosen and automatic
+//! PIDs, groups, sessions, signal dispositions, signals, exits (orphaning
+//! the exiting process's children), waits, and sometimes the VPS init's
+//! death.
+
+use quickcheck::{Arbitrary, Gen};
+
+use crate::model::ModelRun;
+use crate::protocol::{Actor, Call, Disposition, Ids, Plan, Seen, Step};
+
+/// The most steps a random scenario has after creating its VPS.
+pub const MAX_STEPS: usize = 40;
+
+/// A random valid scenario.
+#[derive(Clone)]
+pub struct RandomScenario(pub Plan);
+
+/// Shows the steps, one a line, as a failing property prints its input.
+impl std::fmt::Debug for RandomScenario {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "\n{}", self.0)
+    }
+}
+
+impl Arbitrary for RandomScenario {
+    fn arbitrary(g: &mut Gen) -> Self {
+        RandomScenario(generate(g))
+    }
+
+    /// Shorter scenarios: one step left out (never the VPS's creation). A
+    /// step whose process no longer exists is then a no-op on both sides.
+    fn shrink(&self) -> Box<dyn Iterator<Item = Self>> {
+        let plan = self.0.clone();
+        Box::new((1..plan.steps.len()).rev().map(move |drop_at| {
+            let mut steps = plan.steps.clone();
+            steps.remove(drop_at);
+            RandomScenario(Plan::new(steps))
+        }))
+    }
+}
+
+/// The step that creates the VPS (the model chooses the init's real PID).
+#[must_use]
+pub fn create_vps() -> Step {
+    Step {
+        actor: Actor::Host,
+        call: Call::Fork {
+            set_tid: Vec::new(),
+            new_namespace: true,
+        },
+    }
+}
+
+/// Generates one scenario.
+#[must_use]
+pub fn generate(g: &mut Gen) -> Plan {
+    let mut steps = vec![create_vps()];
+    let Ok(mut run) = ModelRun::new() else {
+        return Plan::new(steps);
+    };
+    run.apply(&steps[0]);
+    if u8::arbitrary(g) % 4 != 0 {
+        let setsid = Step {
+            actor: Actor::Task(0),
+            call: Call::Setsid,
+        };
+        run.apply(&setsid);
+        steps.push(setsid);
+    }
+    let length = 1 + usize::arbitrary(g) % MAX_STEPS.min(g.size().max(1));
+    for _ in 0..length {
+        let Some(step) = next_step(g, &run) else {
+            break;
+        };
+        run.apply(&step);
+        steps.push(step);
+    }
+    Plan::new(steps)
+}
+
+/// What the generator knows of the run so far.
+struct World {
+    /// Live VPS tasks and the IDs they see.
+    live: Vec<(Actor, Ids)>,
+    /// Every PID a VPS task has had (alive or not).
+    known_pids: Vec<i32>,
+    /// The real PIDs of the VPS's tasks, alive or not.
+    real_pids: Vec<i32>,
+}
+
+impl World {
+    fn of(run: &ModelRun) -> Self {
+        let mut live = Vec::new();
+        for (actor, seen) in run.last_seen() {
+            if let (Actor::Task(_), Seen::Alive(ids)) = (actor, seen) {
+                live.push((*actor, *ids));
+            }
+        }
+        let mut known_pids: Vec<i32> = run
+            .observed()
+            .iter()
+            .flat_map(|o| &o.processes)
+            .filter_map(|(actor, seen)| match (actor, seen) {
+                (Actor::Task(_), Seen::Alive(ids)) => Some(ids.pid),
+                _ => None,
+            })
+            .collect();
+        known_pids.sort_unstable();
+        known_pids.dedup();
+        let real_pids = run
+            .actors()
+            .filter(|a| *a != Actor::Host)
+            .filter_map(|a| run.real_pid(a))
+            .collect();
+        World {
+            live,
+            known_pids,
+            real_pids,
+        }
+    }
+}
+
+fn pick<T: Copy>(g: &mut Gen, items: &[T], fallback: T) -> T {
+    g.choose(items).copied().unwrap_or(fallback)
+}
+
+fn one_in(g: &mut Gen, n: u8) -> bool {
+    u8::arbitrary(g) % n == 0
+}
+
+/// A virtual PID nobody has: the marker bit and a small number.
+fn fresh_virtual(g: &mut Gen) -> i32 {
+    let base = pick(g, &[1024, 3072, 5120], 1024);
+    base + 1 + i32::from(u16::arbitrary(g) % 1000)
+}
+
+/// A signal the scenarios send.
+fn signal(g: &mut Gen) -> i32 {
+    pick(
+        g,
+        &[
+            0,
+            libc::SIGHUP,
+            libc::SIGTERM,
+            libc::SIGKILL,
+            libc::SIGUSR1,
+            libc::SIGCHLD,
+            libc::SIGSTOP,
+            libc::SIGTSTP,
+            libc::SIGCONT,
+            libc::SIGCONT,
+        ],
+        libc::SIGTERM,
+    )
+}
+
+fn next_step(g: &mut Gen, run: &ModelRun) -> Option<Step> {
+    let world = World::of(run);
+    if world.live.is_empty() {
+        // The VPS is gone: its init may still be a zombie for the host.
+        return None;
+    }
+    if one_in(g, 10) {
+        return Some(host_step(g, &world));
+    }
+    let (actor, me) = pick(g, &world.live, world.live[0]);
+    let call = task_call(g, actor, me, &world);
+    Some(Step { actor, call })
+}
+
+/// A step of the host's init: a signal to, a wait for, or a query about a
+/// task of the VPS, in real PIDs.
+fn host_step(g: &mut Gen, world: &World) -> Step {
+    let real = pick(g, &world.real_pids, 1);
+    let call = match u8::arbitrary(g) % 5 {
+        0 => Call::Kill {
+            pid: -1,
+            sig: signal(g),
+        },
+        1 => Call::Kill {
+            pid: real,
+            sig: signal(g),
+        },
+        2 => Call::Wait {
+            pid: pick(g, &[-1, real], -1),
+            nohang: true,
+            untraced: one_in(g, 2),
+            continued: one_in(g, 2),
+        },
+        3 => Call::Getpgid { pid: real },
+        _ => Call::Getsid { pid: real },
+    };
+    Step {
+        actor: Actor::Host,
+        call,
+    }
+}
+
+fn task_call(g: &mut Gen, actor: Actor, me: Ids, world: &World) -> Call {
+    let children: Vec<i32> = world
+        .live
+        .iter()
+        .filter(|(_, ids)| ids.ppid == me.pid)
+        .map(|(_, ids)| ids.pid)
+        .collect();
+    let groups: Vec<i32> = world.live.iter().map(|(_, ids)| ids.pgid).collect();
+    // Candidates drawn up front, so that each arm below picks among them.
+    let child = pick(g, &children, me.pid);
+    let group = pick(g, &groups, me.pgid);
+    let known = if one_in(g, 8) {
+        fresh_virtual(g)
+    } else {
+        pick(g, &world.known_pids, me.pid)
+    };
+    let other = pick(g, &world.known_pids, me.pid);
+    match u8::arbitrary(g) % 100 {
+        0..22 => {
+            let set_tid = match u8::arbitrary(g) % 8 {
+                0 | 1 => vec![fresh_virtual(g)],
+                2 => vec![pick(g, &world.known_pids, 1)],
+                _ => Vec::new(),
+            };
+            Call::Fork {
+                set_tid,
+                new_namespace: false,
+            }
+        }
+        22..30 if actor != Actor::Task(0) || one_in(g, 4) => Call::Exit {
+            code: if one_in(g, 2) {
+                0
+            } else {
+                i32::from(u8::arbitrary(g))
+            },
+        },
+        30..36 => Call::Setsid,
+        36..46 => Call::Setpgid {
+            pid: pick(g, &[0, me.pid, child], 0),
+            pgid: pick(g, &[0, me.pid, group, known], 0),
+        },
+        46..52 => Call::Getpgid {
+            pid: pick(g, &[0, known], 0),
+        },
+        52..58 => Call::Getsid {
+            pid: pick(g, &[0, known], 0),
+        },
+        58..66 => Call::Sigaction {
+            sig: pick(
+                g,
+                &[
+                    libc::SIGHUP,
+                    libc::SIGUSR1,
+                    libc::SIGTERM,
+                    libc::SIGCHLD,
+                    libc::SIGKILL,
+                ],
+                libc::SIGTERM,
+            ),
+            disposition: pick(
+                g,
+                &[
+                    Disposition::Default,
+                    Disposition::Ignore,
+                    Disposition::Handler,
+                ],
+                Disposition::Default,
+            ),
+        },
+        66..82 => Call::Kill {
+            pid: pick(g, &[known, other, 0, -1, -group], 0),
+            sig: signal(g),
+        },
+        _ => Call::Wait {
+            pid: pick(g, &[-1, -1, 0, child, -me.pgid, known], -1),
+            nohang: true,
+            untraced: one_in(g, 2),
+            continued: one_in(g, 2),
+        },
+    }
+}

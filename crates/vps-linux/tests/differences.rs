@@ -1,0 +1,185 @@
+//! Every known difference, shown on both sides by a small scenario: the
+//! comparison must report it as tolerated, under its name, and nothing as
+//! unexplained. (These are the examples of `docs/semantics.md`.)
+
+mod common;
+
+use vps_linux::compare::{self, KnownDifference, Origin};
+use vps_linux::differential::{BothRuns, run_both};
+use vps_linux::generate::create_vps;
+use vps_linux::protocol::{Actor, Call, Plan, Step};
+
+const INIT: Actor = Actor::Task(0);
+/// The VPS init's real PID: the first task forked on a fresh model host.
+const INIT_REAL: i32 = 2;
+
+fn step(actor: Actor, call: Call) -> Step {
+    Step { actor, call }
+}
+
+fn fork(actor: Actor, chosen: Option<i32>) -> Step {
+    step(
+        actor,
+        Call::Fork {
+            set_tid: chosen.into_iter().collect(),
+            new_namespace: false,
+        },
+    )
+}
+
+/// Runs the scenario on both sides and checks that `known` explains its
+/// differences; `None` when the test must be skipped.
+fn shows(test: &str, known: &'static KnownDifference, steps: Vec<Step>) -> Option<BothRuns> {
+    let mut agent = common::agent_or_skip(test)?;
+    let mut plan = vec![create_vps()];
+    plan.extend(steps);
+    let both = run_both(&mut agent, &Plan::new(plan)).expect("both runs complete");
+    println!("{test}:\n{}", both.report());
+    assert!(
+        both.comparison.is_explained(),
+        "unexplained:\n{}",
+        both.report()
+    );
+    assert!(
+        both.comparison
+            .tolerated
+            .iter()
+            .any(|t| t.known.name == known.name),
+        "{} not shown:\n{}",
+        known.name,
+        both.report()
+    );
+    Some(both)
+}
+
+#[test]
+fn init_group() {
+    shows(
+        "init_group",
+        &compare::INIT_GROUP,
+        vec![
+            fork(INIT, None),
+            step(Actor::Task(1), Call::Getpgid { pid: 0 }),
+            step(Actor::Host, Call::Getsid { pid: INIT_REAL }),
+        ],
+    );
+}
+
+#[test]
+fn init_setsid() {
+    shows(
+        "init_setsid",
+        &compare::INIT_SETSID,
+        vec![step(INIT, Call::Setsid), fork(INIT, None)],
+    );
+}
+
+#[test]
+fn host_signal_to_init() {
+    let Some(both) = shows(
+        "host_signal_to_init",
+        &compare::HOST_SIGNAL_TO_INIT,
+        vec![
+            fork(INIT, None),
+            step(
+                Actor::Host,
+                Call::Kill {
+                    pid: INIT_REAL,
+                    sig: libc::SIGTERM,
+                },
+            ),
+        ],
+    ) else {
+        return;
+    };
+    assert!(
+        both.comparison.stopped.is_some(),
+        "the runs go different ways"
+    );
+}
+
+#[test]
+fn host_kill_all() {
+    let Some(both) = shows(
+        "host_kill_all",
+        &compare::HOST_KILL_ALL,
+        vec![
+            fork(INIT, None),
+            step(
+                Actor::Host,
+                Call::Kill {
+                    pid: -1,
+                    sig: libc::SIGKILL,
+                },
+            ),
+        ],
+    ) else {
+        return;
+    };
+    assert!(
+        both.comparison.stopped.is_some(),
+        "the runs go different ways"
+    );
+}
+
+#[test]
+fn host_kill_all_finds_the_lone_init() {
+    shows(
+        "host_kill_all_finds_the_lone_init",
+        &compare::HOST_KILL_ALL,
+        vec![step(
+            Actor::Host,
+            Call::Kill {
+                pid: -1,
+                sig: libc::SIGTERM,
+            },
+        )],
+    );
+}
+
+#[test]
+fn chosen_pid_check() {
+    shows(
+        "chosen_pid_check",
+        &compare::CHOSEN_PID_CHECK,
+        vec![fork(INIT, Some(1)), fork(INIT, Some(1025))],
+    );
+}
+
+/// The model's bug: when it is fixed, this test fails, and `WAIT_ORDER`
+/// must leave the table.
+#[test]
+fn wait_order_is_still_an_open_model_bug() {
+    assert_eq!(compare::WAIT_ORDER.origin, Origin::ModelBug);
+    shows(
+        "wait_order_is_still_an_open_model_bug",
+        &compare::WAIT_ORDER,
+        vec![
+            step(INIT, Call::Setsid),
+            fork(INIT, None),
+            fork(Actor::Task(1), None),
+            fork(INIT, None),
+            step(Actor::Task(1), Call::Exit { code: 1 }),
+            step(Actor::Task(3), Call::Exit { code: 3 }),
+            step(Actor::Task(2), Call::Exit { code: 2 }),
+            step(
+                INIT,
+                Call::Wait {
+                    pid: -1,
+                    nohang: true,
+                    untraced: false,
+                    continued: false,
+                },
+            ),
+            step(
+                INIT,
+                Call::Wait {
+                    pid: -1,
+                    nohang: true,
+                    untraced: false,
+                    continued: false,
+                },
+            ),
+        ],
+    );
+}

@@ -1,0 +1,256 @@
+//! The invariants of the table, checked on demand ([`crate::Host::audit`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use vpid_core::{RealPid, VPID_DIV};
+
+use super::Table;
+use crate::ids::TaskRef;
+
+/// An invariant of the process table that does not hold: a bug.
+#[derive(Clone, Eq, PartialEq, Debug, thiserror::Error)]
+#[error("process table invariant broken: {0}")]
+pub struct AuditError(pub String);
+
+fn check(ok: bool, what: impl FnOnce() -> String) -> Result<(), AuditError> {
+    if ok { Ok(()) } else { Err(AuditError(what())) }
+}
+
+impl Table {
+    /// Checks every invariant; see the module documentation.
+    pub(crate) fn audit(&self) -> Result<(), AuditError> {
+        self.audit_tasks()?;
+        self.audit_processes()?;
+        self.audit_numbers()?;
+        self.audit_vpses()
+    }
+
+    fn audit_tasks(&self) -> Result<(), AuditError> {
+        let all: Vec<RealPid> = self.all_tasks().collect();
+        check(all.len() == self.tasks.len(), || {
+            format!(
+                "{} tasks listed by processes, {} in the table",
+                all.len(),
+                self.tasks.len()
+            )
+        })?;
+        for real in all {
+            let task = self.tasks.get(real);
+            check(task.is_some(), || {
+                format!("task {real} missing from the table")
+            })?;
+            let task = task.expect("checked");
+            check(real.as_raw() & VPID_DIV == 0, || {
+                format!("real {real} has the marker bit")
+            })?;
+            check(self.alloc.is_used(real.as_raw()), || {
+                format!("task {real} not allocated")
+            })?;
+            let proc = self.procs.get(&task.tgid);
+            check(proc.is_some(), || {
+                format!("task {real} has no process {}", task.tgid)
+            })?;
+            let proc = proc.expect("checked");
+            check(task.tgid == real || proc.threads.contains(&real), || {
+                format!("thread {real} not listed by its leader")
+            })?;
+            let handle = TaskRef::from_parts(real, task.generation);
+            let view = self.ix.task(handle);
+            let want_pid = self.visible(real, proc.vps);
+            let ok = view.is_some_and(|v| {
+                v.vps == proc.vps
+                    && v.pid == want_pid
+                    && v.tgid == self.visible(task.tgid, proc.vps)
+                    && v.zombie == proc.is_zombie()
+            });
+            check(ok, || format!("index entry of {real} is {view:?}"))?;
+            check(
+                self.ix.lookup_from(None, real.as_raw()) == Some(handle),
+                || format!("host cannot find {real}"),
+            )?;
+            if let Some(slot) = proc.vps {
+                check(
+                    self.ix.lookup_from(Some(slot), want_pid) == Some(handle),
+                    || format!("VPS slot {slot} cannot find {real} as {want_pid}"),
+                )?;
+                check(want_pid > 0, || format!("{real} invisible in its own VPS"))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn audit_processes(&self) -> Result<(), AuditError> {
+        let listed = self.procs.iter().count();
+        check(listed == self.procs.len(), || {
+            format!("{listed} processes listed, {} counted", self.procs.len())
+        })?;
+        for (leader, proc) in self.procs.iter() {
+            check(
+                self.tasks.get(leader).is_some_and(|t| t.tgid == leader),
+                || format!("process {leader} has no leader task"),
+            )?;
+            for t in &proc.threads {
+                check(self.tasks.get(*t).is_some_and(|x| x.tgid == leader), || {
+                    format!("thread {t} of {leader} missing")
+                })?;
+            }
+            match proc.parent {
+                Some(p) => check(
+                    self.procs
+                        .get(&p)
+                        .is_some_and(|pp| pp.children.contains(&leader)),
+                    || format!("{leader}'s parent {p} does not list it"),
+                )?,
+                None => check(leader == RealPid::INIT, || {
+                    format!("{leader} has no parent")
+                })?,
+            }
+            for c in &proc.waitable {
+                let ok = proc.children.contains(c)
+                    && self.procs.get(c).is_some_and(|cp| {
+                        cp.is_zombie() || cp.stop_unreported || cp.continued_unreported
+                    });
+                check(ok, || format!("{leader} lists {c} as waitable"))?;
+            }
+            for c in &proc.children {
+                let Some(cp) = self.procs.get(c) else {
+                    return Err(AuditError(format!("{leader}'s child {c} does not exist")));
+                };
+                let waitable = cp.is_zombie() || cp.stop_unreported || cp.continued_unreported;
+                check(waitable == proc.waitable.contains(c), || {
+                    format!("{leader}'s child {c}: waitable set wrong")
+                })?;
+                check(
+                    self.procs
+                        .get(c)
+                        .is_some_and(|cp| cp.parent == Some(leader)),
+                    || format!("{leader} lists {c} as a child"),
+                )?;
+            }
+            check(
+                self.groups
+                    .get(&proc.pgid)
+                    .is_some_and(|g| g.contains(&leader)),
+                || format!("{leader} missing from group {}", proc.pgid),
+            )?;
+            if proc.is_zombie() {
+                check(proc.threads.is_empty() && proc.children.is_empty(), || {
+                    format!("zombie {leader} has threads or children")
+                })?;
+            }
+        }
+        for (pgid, members) in &self.groups {
+            check(!members.is_empty(), || format!("empty group {pgid}"))?;
+            for m in members {
+                check(self.procs.get(m).is_some_and(|p| p.pgid == *pgid), || {
+                    format!("group {pgid} lists {m}")
+                })?;
+            }
+            let sessions: BTreeSet<RealPid> = members.iter().map(|m| self.procs[m].sid).collect();
+            check(sessions.len() == 1, || {
+                format!("group {pgid} spans sessions {sessions:?}")
+            })?;
+        }
+        let mut session_sizes: BTreeMap<RealPid, u32> = BTreeMap::new();
+        for p in self.procs.values() {
+            *session_sizes.entry(p.sid).or_default() += 1;
+        }
+        check(session_sizes.len() == self.sessions.len(), || {
+            format!(
+                "{} sessions used, {} counted",
+                session_sizes.len(),
+                self.sessions.len()
+            )
+        })?;
+        for (sid, count) in &self.sessions {
+            let real = session_sizes.get(sid).copied().unwrap_or(0) as usize;
+            check(real == *count as usize, || {
+                format!("session {sid}: {count} vs {real}")
+            })?;
+        }
+        Ok(())
+    }
+
+    fn audit_numbers(&self) -> Result<(), AuditError> {
+        let in_use: BTreeSet<RealPid> = self
+            .all_tasks()
+            .chain(self.groups.keys().copied())
+            .chain(self.sessions.keys().copied())
+            .collect();
+        check(in_use.len() == self.alloc.used(), || {
+            format!(
+                "{} numbers in use, {} allocated",
+                in_use.len(),
+                self.alloc.used()
+            )
+        })?;
+        for n in &in_use {
+            check(self.alloc.is_used(n.as_raw()), || {
+                format!("{n} in use, not allocated")
+            })?;
+        }
+        for (real, (slot, virt)) in &self.vnrs {
+            check(in_use.contains(real), || {
+                format!("{real} has a vnr but is free")
+            })?;
+            let vps = self.vpses[*slot].as_ref();
+            check(
+                vps.is_some_and(|v| v.v2r.get(&virt.as_raw()) == Some(real)),
+                || format!("vnr {virt} of {real} not mapped back"),
+            )?;
+        }
+        let mapped: usize = self.vpses.iter().flatten().map(|v| v.v2r.len()).sum();
+        check(mapped == self.vnrs.len(), || {
+            format!("{mapped} vs {} vnrs", self.vnrs.len())
+        })
+    }
+
+    fn audit_vpses(&self) -> Result<(), AuditError> {
+        let mut members: BTreeMap<usize, BTreeSet<RealPid>> = BTreeMap::new();
+        for t in self.all_tasks() {
+            if let Some(slot) = self.vps_of_task(t) {
+                members.entry(slot).or_default().insert(t);
+            }
+        }
+        for (id, &slot) in &self.vps_slots {
+            let vps = self.vpses[slot].as_ref();
+            check(vps.is_some_and(|v| v.id == *id), || {
+                format!("VPS {id} not in slot {slot}")
+            })?;
+            let vps = vps.expect("checked");
+            let found = members.remove(&slot).unwrap_or_default();
+            let listed: BTreeSet<RealPid> = vps.members.iter().copied().collect();
+            check(found == listed, || format!("VPS {id} members differ"))?;
+            let init_alive = self.procs.get(&vps.init).is_some_and(|p| !p.is_zombie());
+            check(init_alive != vps.dying, || {
+                format!("VPS {id}: dying={}", vps.dying)
+            })?;
+            check(!vps.members.is_empty(), || format!("VPS {id} is empty"))?;
+            for (&virt, &real) in &vps.v2r {
+                check(
+                    self.vnrs
+                        .get(&real)
+                        .is_some_and(|(s, v)| *s == slot && v.as_raw() == virt),
+                    || format!("VPS {id}: {virt} -> {real} not mapped back"),
+                )?;
+                if !vps.sparse {
+                    let linear = if real == vps.init {
+                        1
+                    } else {
+                        real.as_raw() | VPID_DIV
+                    };
+                    check(virt == linear, || {
+                        format!("VPS {id} linear but {virt} -> {real}")
+                    })?;
+                }
+            }
+        }
+        check(members.is_empty(), || {
+            format!("tasks in freed VPS slots: {members:?}")
+        })?;
+        let live = self.vpses.iter().flatten().count();
+        check(live == self.vps_slots.len(), || {
+            format!("{live} VPS slots for {} ids", self.vps_slots.len())
+        })
+    }
+}

@@ -1,0 +1,218 @@
+//! Dump a VPS to a [`VpsImage`] and recreate one from it (OpenVZ's CPT).
+//!
+//! Both run with the host's lock held, so a dump is a consistent cut and a
+//! restore is atomic: it takes every real PID it needs first, and once it
+//! has them nothing can fail.
+
+use std::collections::HashMap;
+
+use vpid_core::{Errno, RealPid, VirtPid};
+
+use super::{HOST_INIT, Map, RunState, Set, Table, Vps};
+use crate::checkpoint::image::{SettingsImage, TaskImage, TaskStateImage, exit_status};
+use crate::checkpoint::{CheckpointError, VpsImage};
+use crate::disposition::Dispositions;
+use crate::ids::{TaskRef, VpsId};
+use crate::signal::Signal;
+
+impl Table {
+    /// The image of a VPS, in its own numbers. See [`crate::Host::checkpoint`].
+    pub(crate) fn checkpoint_image(&self, id: VpsId) -> Result<VpsImage, CheckpointError> {
+        let slot = *self.vps_slots.get(&id).ok_or(Errno::ESRCH)?;
+        let vps = self.vps(slot);
+        if vps.dying {
+            return Err(CheckpointError::Dying);
+        }
+        let virt = |n: RealPid, real: RealPid, reason: &'static str| match self.vnrs.get(&n) {
+            Some((s, v)) if *s == slot => Ok(v.as_raw()),
+            _ => Err(CheckpointError::NotCheckpointable {
+                real: real.as_raw(),
+                reason,
+            }),
+        };
+        let mut tasks = Vec::with_capacity(vps.members.len());
+        let mut orphan_ids = Vec::new();
+        for &real in &vps.members {
+            let leader = self.tasks.at(real).tgid;
+            let proc = self.proc(leader);
+            let vppid = if leader == vps.init {
+                0
+            } else {
+                match proc.parent {
+                    Some(p) if self.proc(p).vps == Some(slot) => {
+                        virt(p, real, "its parent has no virtual pid")?
+                    }
+                    _ => {
+                        return Err(CheckpointError::NotCheckpointable {
+                            real: real.as_raw(),
+                            reason: "its parent is outside the vps",
+                        });
+                    }
+                }
+            };
+            for id in [proc.pgid, proc.sid] {
+                if !vps.members.contains(&id) {
+                    orphan_ids.push(virt(id, real, "its group or session is outside the vps")?);
+                }
+            }
+            let (ignored, handled) = proc.disp.masks();
+            tasks.push(TaskImage {
+                vpid: virt(real, real, "it entered from the host and kept its real pid")?,
+                vtgid: virt(leader, real, "its thread group has no virtual pid")?,
+                vppid,
+                vpgid: virt(proc.pgid, real, "its process group has no virtual id")?,
+                vsid: virt(proc.sid, real, "its session has no virtual id")?,
+                state: match proc.run {
+                    RunState::Running => TaskStateImage::Running,
+                    RunState::Stopped(sig) => TaskStateImage::Stopped { signal: sig.0 },
+                    RunState::Zombie(status) => TaskStateImage::Zombie {
+                        wstatus: status.raw(),
+                    },
+                },
+                ignored,
+                handled,
+                pending: proc.pending,
+                stop_unreported: proc.stop_unreported,
+                continued_unreported: proc.continued_unreported,
+                did_exec: proc.did_exec,
+            });
+        }
+        tasks.sort_unstable_by_key(|t| t.vpid);
+        orphan_ids.sort_unstable();
+        orphan_ids.dedup();
+        Ok(VpsImage {
+            settings: SettingsImage {
+                numproc: vps.numproc,
+                sparse: vps.sparse,
+                pid_max: self.pid_max,
+            },
+            tasks,
+            orphan_ids,
+        })
+    }
+
+    /// Recreates a VPS from an image that [`VpsImage::validate`] accepted for
+    /// this host's `pid_max`. See [`crate::Host::restore`].
+    pub(crate) fn restore_image(&mut self, image: &VpsImage, id: VpsId) -> Result<TaskRef, Errno> {
+        if id.is_host() {
+            return Err(Errno::EINVAL);
+        }
+        if self.vps_slots.contains_key(&id) {
+            return Err(Errno::EEXIST);
+        }
+        let Some(&slot) = self.free_vps_slots.last() else {
+            return Err(Errno::EAGAIN);
+        };
+        // Every real number first: the only step that can fail.
+        let numbers: Vec<i32> = image
+            .tasks
+            .iter()
+            .map(|t| t.vpid)
+            .chain(image.orphan_ids.iter().copied())
+            .collect();
+        let cursor = self.alloc.last();
+        let mut reals = Vec::with_capacity(numbers.len());
+        for _ in &numbers {
+            match self.alloc.alloc() {
+                Ok(real) => reals.push(real),
+                Err(e) => {
+                    for real in reals {
+                        let freed = self.alloc.free(real);
+                        debug_assert!(freed.is_ok());
+                    }
+                    self.alloc.set_last(cursor);
+                    return Err(e);
+                }
+            }
+        }
+        // Nothing can fail from here on.
+        let real_of: HashMap<i32, RealPid> = numbers.iter().copied().zip(reals).collect();
+        let init = real_of[&1];
+        let sparse = real_of
+            .iter()
+            .any(|(&v, r)| v != 1 && v != r.to_linear_virt().as_raw());
+        self.free_vps_slots.pop();
+        self.vps_slots.insert(id, slot);
+        self.vpses[slot] = Some(Vps {
+            id,
+            init,
+            dying: false,
+            sparse,
+            numproc: image.settings.numproc,
+            members: Set::default(),
+            v2r: Map::default(),
+        });
+        self.ix.publish_vps(slot, id, init);
+        if sparse {
+            self.ix.make_sparse(slot, std::iter::empty());
+        }
+        for (&virt, &real) in &real_of {
+            let virt = VirtPid::from_raw(virt).expect("a validated virtual pid");
+            self.set_vnr(slot, real, virt);
+        }
+
+        let mut init_task = None;
+        for t in processes_parents_first(image) {
+            let real = real_of[&t.vpid];
+            let parent = if t.vppid == 0 {
+                HOST_INIT
+            } else {
+                real_of[&t.vppid]
+            };
+            let task = self.insert_task(real, real, Some(slot));
+            if t.vpid == 1 {
+                init_task = Some(task);
+            }
+            let disp = Dispositions::from_masks(t.ignored, t.handled);
+            let (pgid, sid) = (real_of[&t.vpgid], real_of[&t.vsid]);
+            self.insert_process(real, Some(slot), Some(parent), pgid, sid, disp);
+            let proc = self.proc_mut(real);
+            proc.run = match t.state {
+                TaskStateImage::Running => RunState::Running,
+                TaskStateImage::Stopped { signal } => RunState::Stopped(Signal(signal)),
+                TaskStateImage::Zombie { wstatus } => {
+                    RunState::Zombie(exit_status(wstatus).expect("a validated exit status"))
+                }
+            };
+            proc.pending = t.pending;
+            proc.stop_unreported = t.stop_unreported;
+            proc.continued_unreported = t.continued_unreported;
+            proc.did_exec = t.did_exec;
+        }
+        for t in image.tasks.iter().filter(|t| t.vtgid != t.vpid) {
+            let (real, leader) = (real_of[&t.vpid], real_of[&t.vtgid]);
+            self.insert_task(real, leader, Some(slot));
+            self.proc_mut(leader).threads.push(real);
+        }
+        for t in &image.tasks {
+            let real = real_of[&t.vpid];
+            if t.vtgid == t.vpid {
+                self.refresh_waitable(real);
+            }
+            self.publish(real);
+        }
+        Ok(init_task.expect("a validated image has an init"))
+    }
+}
+
+/// The processes (thread-group leaders) of a validated image, each after its
+/// parent: breadth first from the init.
+fn processes_parents_first(image: &VpsImage) -> Vec<&TaskImage> {
+    let mut children: HashMap<i32, Vec<&TaskImage>> = HashMap::new();
+    let mut order = Vec::with_capacity(image.tasks.len());
+    for t in image.tasks.iter().filter(|t| t.vtgid == t.vpid) {
+        if t.vppid == 0 {
+            order.push(t);
+        } else {
+            children.entry(t.vppid).or_default().push(t);
+        }
+    }
+    let mut next = 0;
+    while let Some(&t) = order.get(next) {
+        if let Some(kids) = children.remove(&t.vpid) {
+            order.extend(kids);
+        }
+        next += 1;
+    }
+    order
+}

@@ -1,0 +1,384 @@
+//! The authoritative process table, kept behind the host's one mutex.
+//!
+//! Everything here runs with the lock held, so it is plain single-threaded
+//! code; after each change it updates the lock-free [`ReadIndex`] that
+//! lookups read. The table is split by topic:
+//! [`lifecycle`] (fork, exit, reaping), [`wait`], [`groups`] (process groups and
+//! sessions), [`signals`] (dispositions, delivery, kill), [`container`] (VPS
+//! create, destroy, enter) and [`view`] (translation, lookup, ps), with the
+//! storage in [`tasks`] and [`procs`] (arrays indexed by real PID) and the
+//! invariant checks in [`audit`].
+//!
+//! Numbers: a real PID is *in use* while a task has it as its PID or a process
+//! group or session has it as its ID (the three uses of Linux's `struct pid`).
+//! A number in use may carry a virtual number in one VPS (`vnrs`, mirrored in
+//! that VPS's `v2r`), the pair OpenVZ keeps in `pid->vnr`/`pid->veid`.
+
+mod audit;
+mod checkpoint;
+mod container;
+mod groups;
+mod lifecycle;
+mod procs;
+mod signals;
+mod tasks;
+mod view;
+mod wait;
+
+pub use audit::AuditError;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use vpid_core::{Errno, HOST_INIT_PID, RawPid, RealPid, VPID_DIV, VirtPid};
+
+use crate::alloc::PidAllocator;
+use crate::disposition::Dispositions;
+use crate::ids::{TaskRef, VpsId};
+use crate::index::{MAX_VPS, ReadIndex};
+use crate::signal::Signal;
+use crate::wait_status::WaitStatus;
+use procs::Procs;
+use tasks::Tasks;
+
+type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type Set<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
+/// Whether a process runs, is stopped, or has exited.
+#[derive(Copy, Clone, Eq, PartialEq, Debug)]
+enum RunState {
+    Running,
+    Stopped(Signal),
+    Zombie(WaitStatus),
+}
+
+/// A thread group, keyed by its leader's real PID.
+#[derive(Clone, Debug)]
+struct Process {
+    vps: Option<usize>,
+    /// The parent process (its leader); `None` only for the host init.
+    parent: Option<RealPid>,
+    children: Set<RealPid>,
+    /// The children `waitpid` may report: zombies, and children with an
+    /// unreported stop or continue. A subset of `children`.
+    waitable: BTreeSet<RealPid>,
+    /// The other threads of the group (not the leader).
+    threads: Vec<RealPid>,
+    pgid: RealPid,
+    sid: RealPid,
+    run: RunState,
+    stop_unreported: bool,
+    continued_unreported: bool,
+    disp: Dispositions,
+    pending: u64,
+    did_exec: bool,
+    /// Reparented to the host init, which reaps it as soon as it exits.
+    adopted_by_host_init: bool,
+}
+
+impl Process {
+    fn is_zombie(&self) -> bool {
+        matches!(self.run, RunState::Zombie(_))
+    }
+}
+
+/// A container.
+#[derive(Clone, Debug)]
+struct Vps {
+    id: VpsId,
+    init: RealPid,
+    dying: bool,
+    sparse: bool,
+    numproc: Option<u32>,
+    /// Every task of the VPS (threads included, zombies included).
+    members: Set<RealPid>,
+    /// Virtual number → real number, for every number in use that has a
+    /// virtual number in this VPS.
+    v2r: Map<RawPid, RealPid>,
+}
+
+/// The authoritative state of a host. See the module documentation.
+pub(crate) struct Table {
+    ix: Arc<ReadIndex>,
+    pid_max: i32,
+    alloc: PidAllocator,
+    tasks: Tasks,
+    procs: Procs,
+    /// Process group → member processes (zombies included until reaped).
+    groups: Map<RealPid, Set<RealPid>>,
+    /// Session → number of member processes.
+    sessions: Map<RealPid, u32>,
+    /// Real number → (VPS slot, virtual number).
+    vnrs: Map<RealPid, (usize, VirtPid)>,
+    vpses: Vec<Option<Vps>>,
+    vps_slots: BTreeMap<VpsId, usize>,
+    free_vps_slots: Vec<usize>,
+}
+
+/// The host init's real PID.
+const HOST_INIT: RealPid = RealPid::INIT;
+
+impl Table {
+    /// A table with only the host init (real PID 1), publishing to `ix`.
+    pub(crate) fn new(pid_max: i32, ix: Arc<ReadIndex>) -> Result<(Table, TaskRef), Errno> {
+        let mut alloc = PidAllocator::new(pid_max);
+        let init = alloc.alloc()?;
+        debug_assert_eq!(init.as_raw(), HOST_INIT_PID);
+        let mut table = Table {
+            ix,
+            pid_max,
+            alloc,
+            tasks: Tasks::new(pid_max),
+            procs: Procs::new(pid_max),
+            groups: Map::default(),
+            sessions: Map::default(),
+            vnrs: Map::default(),
+            vpses: vec![None; MAX_VPS],
+            vps_slots: BTreeMap::new(),
+            free_vps_slots: (0..MAX_VPS).rev().collect(),
+        };
+        let task = table.insert_task(init, init, None);
+        table.insert_process(init, None, None, init, init, Dispositions::default());
+        table.publish(init);
+        Ok((table, task))
+    }
+
+    // ----- handles -----
+
+    /// The thread-group leader of a current handle (zombies included).
+    fn task_of(&self, t: TaskRef) -> Result<RealPid, Errno> {
+        match self.tasks.get(t.real()) {
+            Some(task) if task.generation == t.generation() => Ok(task.tgid),
+            _ => Err(Errno::ESRCH),
+        }
+    }
+
+    /// The leader of a current handle whose process has not exited: the
+    /// only tasks that can make system calls.
+    fn caller(&self, t: TaskRef) -> Result<RealPid, Errno> {
+        let leader = self.task_of(t)?;
+        if self.procs[&leader].is_zombie() {
+            return Err(Errno::ESRCH);
+        }
+        Ok(leader)
+    }
+
+    fn proc(&self, leader: RealPid) -> &Process {
+        &self.procs[&leader]
+    }
+
+    fn proc_mut(&mut self, leader: RealPid) -> &mut Process {
+        self.procs.get_mut(&leader).expect("a process in the table")
+    }
+
+    fn vps(&self, slot: usize) -> &Vps {
+        self.vpses[slot].as_ref().expect("a VPS in its slot")
+    }
+
+    fn vps_mut(&mut self, slot: usize) -> &mut Vps {
+        self.vpses[slot].as_mut().expect("a VPS in its slot")
+    }
+
+    /// The VPS slot of a task (any thread).
+    fn vps_of_task(&self, real: RealPid) -> Option<usize> {
+        self.proc(self.tasks.at(real).tgid).vps
+    }
+
+    // ----- numbers -----
+
+    /// Whether a real number is in use as a PID, a PGID or a SID.
+    fn in_use(&self, n: RealPid) -> bool {
+        self.tasks.contains(n) || self.groups.contains_key(&n) || self.sessions.contains_key(&n)
+    }
+
+    /// Frees a number that nothing uses any more, with its virtual number.
+    fn release_number(&mut self, n: RealPid) {
+        if self.in_use(n) || n == HOST_INIT || !self.alloc.is_used(n.as_raw()) {
+            return;
+        }
+        if let Some((slot, virt)) = self.vnrs.remove(&n) {
+            self.vps_mut(slot).v2r.remove(&virt.as_raw());
+            self.ix.set_sparse(slot, virt.as_raw(), None);
+        }
+        let freed = self.alloc.free(n);
+        debug_assert!(freed.is_ok(), "freeing {n} twice");
+    }
+
+    /// Gives real number `n` the virtual number `virt` in the VPS in `slot`.
+    fn set_vnr(&mut self, slot: usize, n: RealPid, virt: VirtPid) {
+        self.vnrs.insert(n, (slot, virt));
+        self.vps_mut(slot).v2r.insert(virt.as_raw(), n);
+        self.ix.set_sparse(slot, virt.as_raw(), Some(n));
+    }
+
+    /// Switches a VPS to sparse mapping, keeping every number it has.
+    fn make_sparse(&mut self, slot: usize) {
+        let vps = self.vps_mut(slot);
+        vps.sparse = true;
+        let entries: Vec<(RawPid, RealPid)> = vps.v2r.iter().map(|(v, r)| (*v, *r)).collect();
+        self.ix.make_sparse(slot, entries.into_iter());
+    }
+
+    /// Whether `virt` is a virtual number in use in the VPS in `slot`.
+    fn vnr_taken(&self, slot: usize, virt: RawPid) -> bool {
+        self.vps(slot).v2r.contains_key(&virt)
+    }
+
+    /// The automatic virtual number of a new real number in a VPS, as
+    /// OpenVZ's `alloc_vpid(pid, -1)`: `real | VPID_DIV` in linear mode; in
+    /// sparse mode the same if free and below `pid_max`, else a probe upward
+    /// over marker-bit numbers wrapping to 1324, bounded (`EAGAIN` when the
+    /// VPS is full, where OpenVZ loops forever).
+    /// A probe moves the real allocator's cursor to `result - VPID_DIV`.
+    fn auto_vnr(&mut self, slot: usize, real: RealPid) -> Result<VirtPid, Errno> {
+        let first = real.to_linear_virt();
+        let sparse = self.vps(slot).sparse;
+        if !sparse || (first.as_raw() < self.pid_max && !self.vnr_taken(slot, first.as_raw())) {
+            return Ok(first);
+        }
+        let mut candidate = first.as_raw();
+        for _ in 0..=self.pid_max {
+            candidate += 1;
+            if candidate & VPID_DIV == 0 {
+                candidate += VPID_DIV;
+            }
+            if candidate >= self.pid_max {
+                candidate = vpid_core::RESERVED_PIDS + VPID_DIV;
+            }
+            if candidate < self.pid_max && !self.vnr_taken(slot, candidate) {
+                self.alloc.set_last(candidate - VPID_DIV);
+                return VirtPid::from_raw(candidate).ok_or(Errno::EAGAIN);
+            }
+        }
+        Err(Errno::EAGAIN)
+    }
+
+    // ----- tasks and processes -----
+
+    /// Adds a task with a fresh generation of its PID's slot.
+    fn insert_task(&mut self, real: RealPid, tgid: RealPid, vps: Option<usize>) -> TaskRef {
+        let generation = self.tasks.insert(real, tgid);
+        if let Some(slot) = vps {
+            self.vps_mut(slot).members.insert(real);
+        }
+        TaskRef::from_parts(real, generation)
+    }
+
+    /// Adds the process led by `leader`, in its group and session.
+    fn insert_process(
+        &mut self,
+        leader: RealPid,
+        vps: Option<usize>,
+        parent: Option<RealPid>,
+        pgid: RealPid,
+        sid: RealPid,
+        disp: Dispositions,
+    ) {
+        self.procs.insert(
+            leader,
+            Process {
+                vps,
+                parent,
+                children: Set::default(),
+                waitable: BTreeSet::new(),
+                threads: Vec::new(),
+                pgid,
+                sid,
+                run: RunState::Running,
+                stop_unreported: false,
+                continued_unreported: false,
+                disp,
+                pending: 0,
+                did_exec: false,
+                adopted_by_host_init: false,
+            },
+        );
+        if let Some(p) = parent {
+            self.proc_mut(p).children.insert(leader);
+        }
+        self.groups.entry(pgid).or_default().insert(leader);
+        *self.sessions.entry(sid).or_default() += 1;
+    }
+
+    /// Moves a process to another group (its session does not change).
+    fn change_group(&mut self, leader: RealPid, pgid: RealPid) {
+        let old = std::mem::replace(&mut self.proc_mut(leader).pgid, pgid);
+        if old == pgid {
+            return;
+        }
+        self.leave_group(leader, old);
+        self.groups.entry(pgid).or_default().insert(leader);
+        self.release_number(old);
+    }
+
+    fn leave_group(&mut self, leader: RealPid, pgid: RealPid) {
+        if let Some(members) = self.groups.get_mut(&pgid) {
+            members.remove(&leader);
+            if members.is_empty() {
+                self.groups.remove(&pgid);
+            }
+        }
+    }
+
+    fn leave_session(&mut self, sid: RealPid) {
+        if let Some(count) = self.sessions.get_mut(&sid) {
+            *count -= 1;
+            if *count == 0 {
+                self.sessions.remove(&sid);
+            }
+        }
+    }
+
+    /// Puts a child in (or takes it out of) its parent's waitable set,
+    /// after its zombie, stop or continue state changed.
+    fn refresh_waitable(&mut self, child: RealPid) {
+        let proc = self.proc(child);
+        let waitable = proc.is_zombie() || proc.stop_unreported || proc.continued_unreported;
+        let Some(parent) = proc.parent else { return };
+        let set = &mut self.proc_mut(parent).waitable;
+        if waitable {
+            set.insert(child);
+        } else {
+            set.remove(&child);
+        }
+    }
+
+    /// Publishes a task's current numbers and state in the read index.
+    fn publish(&self, real: RealPid) {
+        let task = self.tasks.at(real);
+        let proc = self.proc(task.tgid);
+        let pid = self.visible(real, proc.vps);
+        let tgid = self.visible(task.tgid, proc.vps);
+        let t = TaskRef::from_parts(real, task.generation);
+        self.ix.publish(t, proc.vps, pid, tgid);
+        if proc.is_zombie() {
+            self.ix.update(real, proc.vps, pid, tgid, true);
+        }
+    }
+
+    /// Re-publishes a task after its VPS, numbers or zombie flag changed.
+    fn republish(&self, real: RealPid) {
+        let task = self.tasks.at(real);
+        let proc = self.proc(task.tgid);
+        let pid = self.visible(real, proc.vps);
+        let tgid = self.visible(task.tgid, proc.vps);
+        self.ix.update(real, proc.vps, pid, tgid, proc.is_zombie());
+    }
+
+    /// Every task (leaders and threads), unordered.
+    fn all_tasks(&self) -> impl Iterator<Item = RealPid> + '_ {
+        self.procs
+            .iter()
+            .flat_map(|(leader, p)| std::iter::once(leader).chain(p.threads.iter().copied()))
+    }
+
+    /// How many tasks the table holds (for the leak checks).
+    pub(crate) fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// How many real numbers are in use (for the leak checks).
+    pub(crate) fn numbers_in_use(&self) -> usize {
+        self.alloc.used()
+    }
+}

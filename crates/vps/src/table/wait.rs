@@ -1,0 +1,129 @@
+//! `waitpid` in all its forms.
+
+use std::ops::Bound::{Excluded, Unbounded};
+
+use vpid_core::{Errno, RawPid, RealPid, WaitOptions};
+
+use super::{RunState, Table};
+use crate::ids::TaskRef;
+use crate::wait_status::{WaitStatus, Waited};
+
+/// Which children a `waitpid` call asks about.
+#[derive(Copy, Clone, Eq, PartialEq, Debug)]
+enum WaitFor {
+    Any,
+    Pid(RealPid),
+    Group(RealPid),
+    /// A number that names nothing in the caller's view: no child matches.
+    Nothing,
+}
+
+/// The options `wait4` accepts (the rest is `EINVAL`, as Linux).
+const WAIT4_OPTIONS: WaitOptions = WaitOptions::WNOHANG
+    .union(WaitOptions::WUNTRACED)
+    .union(WaitOptions::WCONTINUED)
+    .union(WaitOptions::WNOTHREAD)
+    .union(WaitOptions::WCLONE)
+    .union(WaitOptions::WALL);
+
+impl Table {
+    /// `wait4`: see [`crate::Host::waitpid`].
+    pub(crate) fn waitpid(
+        &mut self,
+        caller: TaskRef,
+        pid: RawPid,
+        options: WaitOptions,
+    ) -> Result<Option<Waited>, Errno> {
+        let leader = self.caller(caller)?;
+        if !WAIT4_OPTIONS.contains(options) {
+            return Err(Errno::EINVAL);
+        }
+        if pid == i32::MIN {
+            return Err(Errno::ESRCH);
+        }
+        let ctx = self.proc(leader).vps;
+        let want = match pid {
+            -1 => WaitFor::Any,
+            0 => WaitFor::Group(self.proc(leader).pgid),
+            p if p > 0 => self.resolve(ctx, p).map_or(WaitFor::Nothing, WaitFor::Pid),
+            p => self
+                .resolve(ctx, -p)
+                .map_or(WaitFor::Nothing, WaitFor::Group),
+        };
+        let fits = |table: &Table, child: RealPid| {
+            let proc = table.proc(child);
+            let wanted = match want {
+                WaitFor::Any => true,
+                WaitFor::Pid(p) => p == child,
+                WaitFor::Group(g) => g == proc.pgid,
+                WaitFor::Nothing => false,
+            };
+            wanted && table.accessible(ctx, proc.vps)
+        };
+        // Is there any matching child at all? (ECHILD if not.) Each form
+        // looks only where its children can be.
+        let me = self.proc(leader);
+        let matched = match want {
+            WaitFor::Any => me.children.iter().any(|c| fits(self, *c)),
+            WaitFor::Pid(p) => me.children.contains(&p) && fits(self, p),
+            WaitFor::Group(g) => self.groups.get(&g).is_some_and(|members| {
+                members
+                    .iter()
+                    .any(|m| me.children.contains(m) && fits(self, *m))
+            }),
+            WaitFor::Nothing => false,
+        };
+        if !matched {
+            return Err(Errno::ECHILD);
+        }
+        // The lowest waitable child that fits and is reportable with these
+        // options: walk the waitable set in order without copying it (a
+        // specific PID looks only at itself).
+        let mut after: Option<RealPid> = None;
+        loop {
+            let waitable = &self.proc(leader).waitable;
+            let next = match (want, after) {
+                (WaitFor::Pid(p), None) => waitable.contains(&p).then_some(p),
+                (WaitFor::Pid(_), Some(_)) => None,
+                (_, None) => waitable.first().copied(),
+                (_, Some(last)) => waitable.range((Excluded(last), Unbounded)).next().copied(),
+            };
+            let Some(child) = next else { break };
+            after = Some(child);
+            if !fits(self, child) {
+                continue;
+            }
+            let proc = self.proc(child);
+            let status = match proc.run {
+                RunState::Zombie(status) => Some(status),
+                RunState::Stopped(sig)
+                    if proc.stop_unreported && options.contains(WaitOptions::WUNTRACED) =>
+                {
+                    Some(WaitStatus::Stopped(sig))
+                }
+                _ if proc.continued_unreported && options.contains(WaitOptions::WCONTINUED) => {
+                    Some(WaitStatus::Continued)
+                }
+                _ => None,
+            };
+            let Some(status) = status else { continue };
+            let reported = self.visible(child, ctx);
+            match status {
+                WaitStatus::Stopped(_) => {
+                    self.proc_mut(child).stop_unreported = false;
+                    self.refresh_waitable(child);
+                }
+                WaitStatus::Continued => {
+                    self.proc_mut(child).continued_unreported = false;
+                    self.refresh_waitable(child);
+                }
+                _ => self.reap(child),
+            }
+            return Ok(Some(Waited {
+                pid: reported,
+                status,
+            }));
+        }
+        Ok(None)
+    }
+}
