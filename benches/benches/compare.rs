@@ -409,6 +409,50 @@ fn rival_reads<D: Design>(g: &mut BenchmarkGroup<'_, WallTime>) {
     }
 }
 
+/// Checkpoint a VPS of `n` tasks into memory, and restore that image as
+/// another VPS (destroyed again outside the timed part).
+fn checkpoint_restore(c: &mut Criterion) {
+    let mut g = c.benchmark_group("checkpoint_restore");
+    g.sample_size(10);
+    for n in [1000usize, 100_000] {
+        let host = vps::Host::new(vps::HostConfig {
+            pid_max: vpid_core::PID_MAX_LIMIT,
+        })
+        .expect("host");
+        let id = vps::VpsId(1);
+        let init = host
+            .create_vps(host.init(), id, vps::VpsConfig::default())
+            .expect("vps");
+        for _ in 1..n {
+            host.fork(init, vpid_core::CloneFlags::empty(), None)
+                .expect("fork");
+        }
+        let mut image = Vec::new();
+        host.checkpoint(id, &mut image).expect("checkpoint");
+        g.bench_function(BenchmarkId::new("checkpoint", n), |b| {
+            b.iter(|| {
+                let mut out = Vec::with_capacity(image.len());
+                host.checkpoint(id, &mut out).expect("checkpoint");
+                black_box(out.len())
+            });
+        });
+        g.bench_function(BenchmarkId::new("restore", n), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let start = Instant::now();
+                    let restored = host.restore(&image[..], vps::VpsId(2)).expect("restore");
+                    total += start.elapsed();
+                    black_box(restored);
+                    host.destroy_vps(vps::VpsId(2)).expect("destroy");
+                }
+                total
+            });
+        });
+    }
+    g.finish();
+}
+
 fn main() {
     let mut c = criterion().configure_from_args();
     translate(&mut c);
@@ -417,5 +461,6 @@ fn main() {
     nesting(&mut c);
     kill_group(&mut c);
     scaling(&mut c);
+    checkpoint_restore(&mut c);
     c.final_summary();
 }

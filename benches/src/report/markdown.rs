@@ -24,14 +24,28 @@ const TRANSLATE: [&str; 6] = [
     "pidns",
 ];
 
+/// A time in nanoseconds, in the unit that keeps it short.
 fn ns(v: f64) -> String {
-    if v >= 100_000.0 {
-        format!("{:.1} µs", v / 1000.0)
+    if v >= 10_000_000.0 {
+        format!("{:.2} ms", v / 1e6)
+    } else if v >= 10_000.0 {
+        format!("{:.1} µs", v / 1e3)
     } else if v >= 100.0 {
         format!("{v:.0} ns")
     } else {
         format!("{v:.2} ns")
     }
+}
+
+/// Orders benchmark ids with their numeric parts compared as numbers
+/// (`pidns/4` before `pidns/32`).
+fn natural_key(id: &str) -> Vec<(u64, String)> {
+    id.split('/')
+        .map(|part| match part.parse::<u64>() {
+            Ok(n) => (n, String::new()),
+            Err(_) => (u64::MAX, part.to_owned()),
+        })
+        .collect()
 }
 
 fn series(
@@ -144,11 +158,22 @@ fn targets_table(out: &mut String, all: &[Check]) {
 }
 
 fn results_table(out: &mut String, results: &Results) {
-    out.push_str("| benchmark | median | 95% interval of the median |\n|---|---|---|\n");
-    for (id, e) in &results.0 {
+    let mut ids: Vec<&String> = results.0.keys().collect();
+    ids.sort_by_key(|id| natural_key(id));
+    let mut group = "";
+    for id in ids {
+        let e = results.0[id];
+        let (this_group, rest) = id.split_once('/').unwrap_or((id, ""));
+        if this_group != group {
+            group = this_group;
+            let _ = writeln!(
+                out,
+                "\n### {group}\n\n| benchmark | median | 95% interval of the median |\n|---|---|---|"
+            );
+        }
         let _ = writeln!(
             out,
-            "| `{id}` | {} | {} – {} |",
+            "| `{rest}` | {} | {} – {} |",
             ns(e.median),
             ns(e.lower),
             ns(e.upper)
@@ -213,13 +238,15 @@ pub fn render(
     memory_table(&mut out, memory);
     if !plots.is_empty() {
         out.push_str("\n## Plots\n\n");
-        for (name, _) in &plots {
-            let _ = writeln!(out, "![{name}](benchmarks/{name})\n");
-        }
+        let links: Vec<String> = plots
+            .iter()
+            .map(|(name, _)| format!("![{name}](benchmarks/{name})"))
+            .collect();
+        let _ = writeln!(out, "{}", links.join("\n\n"));
     }
-    out.push_str("\n## Every benchmark\n\n");
+    out.push_str("\n## Every benchmark\n");
     if results.0.is_empty() {
-        out.push_str("No criterion results found.\n");
+        out.push_str("\nNo criterion results found.\n");
     } else {
         results_table(&mut out, results);
     }
@@ -238,6 +265,17 @@ pub fn render(
 mod tests {
     use super::*;
     use crate::report::Estimate;
+
+    #[test]
+    fn units_and_order() {
+        assert_eq!(ns(3.456), "3.46 ns");
+        assert_eq!(ns(4321.0), "4321 ns");
+        assert_eq!(ns(69_198.0), "69.2 µs");
+        assert_eq!(ns(32_960_600.0), "32.96 ms");
+        let mut ids = vec!["n/pidns/32", "n/pidns/4", "n/pidns/1", "n/bitmap"];
+        ids.sort_by_key(|id| natural_key(id));
+        assert_eq!(ids, ["n/bitmap", "n/pidns/1", "n/pidns/4", "n/pidns/32"]);
+    }
 
     #[test]
     fn renders_targets_results_and_plots() {
@@ -271,11 +309,8 @@ mod tests {
                 .markdown
                 .contains("| fork_exit: vps / bitmap_alloc | 50.00 | ≤ 40× | **FAIL** |")
         );
-        assert!(
-            report
-                .markdown
-                .contains("`translate/vps_linear/1000` | 4.00 ns")
-        );
+        assert!(report.markdown.contains("### translate\n"));
+        assert!(report.markdown.contains("| `vps_linear/1000` | 4.00 ns"));
         assert!(report.markdown.contains("## Analysis"));
         assert!(report.markdown.contains("on 2026-01-01 00:00 UTC"));
         let names: Vec<&str> = report.plots.iter().map(|p| p.0.as_str()).collect();

@@ -106,6 +106,27 @@ pub fn type_info(ty: &syn::Type, self_ty: Option<&str>) -> TypeInfo {
                 },
             }
         }
+        // `impl Iterator<Item = T>` (and other traits with an `Item`): what
+        // the iterator gives.
+        syn::Type::ImplTrait(t) => t
+            .bounds
+            .iter()
+            .find_map(|b| match b {
+                syn::TypeParamBound::Trait(tb) => {
+                    let last = tb.path.segments.last()?;
+                    let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+                        return None;
+                    };
+                    a.args.iter().find_map(|arg| match arg {
+                        syn::GenericArgument::AssocType(at) if at.ident == "Item" => {
+                            Some(type_info(&at.ty, self_ty))
+                        }
+                        _ => None,
+                    })
+                }
+                _ => None,
+            })
+            .unwrap_or_default(),
         _ => TypeInfo::default(),
     }
 }
@@ -237,9 +258,12 @@ impl<'a> Collector<'a> {
                 sig.ident.span(),
             ));
         }
-        let (ret, ret_ty) = match &sig.output {
-            syn::ReturnType::Default => (Kind::Unknown, None),
-            syn::ReturnType::Type(_, ty) => (type_kind(ty, self_ty), type_name(ty, self_ty)),
+        let (ret, ret_ty, ret_parts) = match &sig.output {
+            syn::ReturnType::Default => (Kind::Unknown, None, None),
+            syn::ReturnType::Type(_, ty) => {
+                let info = type_info(ty, self_ty);
+                (info.kind, info.name, info.parts)
+            }
         };
         let declared = ann
             .param("return")
@@ -257,6 +281,7 @@ impl<'a> Collector<'a> {
             params,
             ret: declared.unwrap_or(ret),
             ret_ty,
+            ret_parts,
             declared_ret: declared.is_some() || ret.is_definite(),
             ret_partial: false,
             role: Role::Plain,

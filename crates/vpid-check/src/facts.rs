@@ -57,6 +57,9 @@ pub struct FnSig {
     pub ret: Kind,
     /// The name of the returned type, when it is a plain path (for field access).
     pub ret_ty: Option<String>,
+    /// The elements of the returned type, when it is a tuple (or an
+    /// `Option`/`Result` of one).
+    pub ret_parts: Option<Vec<crate::collect::Part>>,
     /// Whether `ret` is declared (an annotation or a typed return), not to be inferred.
     pub declared_ret: bool,
     /// For an inferred `ret`: it holds on some return paths only.
@@ -143,6 +146,9 @@ fn merge(mut a: FnSig, b: &FnSig) -> FnSig {
     if a.ret_ty != b.ret_ty {
         a.ret_ty = None;
     }
+    if a.ret_parts != b.ret_parts {
+        a.ret_parts = None;
+    }
     a.declared_ret &= b.declared_ret;
     if a.role != b.role {
         a.role = Role::Plain;
@@ -170,6 +176,9 @@ fn fill(mut base: FnSig, extra: &FnSig) -> FnSig {
     }
     if base.ret_ty.is_none() {
         base.ret_ty.clone_from(&extra.ret_ty);
+    }
+    if base.ret_parts.is_none() {
+        base.ret_parts.clone_from(&extra.ret_parts);
     }
     base
 }

@@ -6,9 +6,11 @@
 //! arms are evaluated on copies of the environment and joined, and loops are
 //! run twice so loop-carried kinds reach a fixed point. Sinks (parameters of
 //! known kind, comparisons, conversions, returns, fields) are checked as the
-//! values reach them.
+//! values reach them. A call that passes a closure to a function of the same
+//! file is analyzed with that function specialized for the call (what it
+//! passes the closure, what it makes of the closure's result).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -287,7 +289,7 @@ pub struct FileAnalysis<'t, 'f> {
     /// (higher-order helpers are specialized per call).
     local_fns: HashMap<FnKey, &'f FnItem<'f>>,
     /// How many specializations are under way (bounds recursion).
-    depth: std::cell::Cell<u32>,
+    depth: Cell<u32>,
 }
 
 /// The result of analyzing one function.
@@ -342,6 +344,10 @@ struct Body<'a, 't, 'f> {
     /// closure parameter.
     callback: Option<Callback>,
 }
+
+/// How deep specializations of higher-order functions nest (a helper that
+/// passes a closure to itself ends here).
+const MAX_SPECIALIZATION_DEPTH: u32 = 3;
 
 /// A call-site specialization of a local higher-order function.
 struct Special<'v> {
@@ -510,7 +516,7 @@ impl<'t, 'f> FileAnalysis<'t, 'f> {
             inferred: RefCell::default(),
             probe: None,
             local_fns,
-            depth: std::cell::Cell::new(0),
+            depth: Cell::new(0),
         }
     }
 
@@ -630,18 +636,17 @@ impl<'t, 'f> FileAnalysis<'t, 'f> {
             result: closure,
         };
         let (r, seen) = self.run(f, false, Some(&special));
-        (
-            Val {
-                partial: r.ret.1,
-                ..Val {
-                    kind: r.ret.0,
-                    ..Val::default()
-                }
-            },
-            seen,
-        )
+        let (kind, partial) = r.ret;
+        let ret = Val {
+            kind,
+            partial,
+            ..Val::default()
+        };
+        (ret, seen)
     }
 
+    /// Analyzes one function, specialized for one call when `special` is
+    /// set: its result, and what it passed to the closure parameter.
     fn run(
         &self,
         f: &FnItem<'_>,
@@ -865,10 +870,12 @@ impl Body<'_, '_, '_> {
             };
             self.report(rule, span, msg);
         } else if val.kind == Kind::Conflict {
-            let msg = format!(
-                "a value that may be real or virtual reaches {}, which expects a {expected} pid",
-                what()
-            );
+            let value = if val.view {
+                "a number in the caller's view (real or virtual)"
+            } else {
+                "a value that may be real or virtual"
+            };
+            let msg = format!("{value} reaches {}, which expects a {expected} pid", what());
             self.report(Rule::MaybeEitherKind, span, msg);
         }
     }
@@ -1612,10 +1619,10 @@ impl Body<'_, '_, '_> {
                 (t1, Vec::new())
             }
             syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::Or(_)) => {
-                let (_, mut e1) = self.condition(&b.left, &mut env.clone());
-                let (_, e2) = self.condition(&b.right, &mut env.clone());
+                let (t1, mut e1) = self.condition(&b.left, &mut env.clone());
+                let (t2, e2) = self.condition(&b.right, &mut env.clone());
                 e1.extend(e2);
-                (Vec::new(), e1)
+                (Self::either_narrowing(&t1, &t2), e1)
             }
             syn::Expr::Unary(syn::ExprUnary {
                 op: syn::UnOp::Not(_),
@@ -1639,25 +1646,41 @@ impl Body<'_, '_, '_> {
         }
     }
 
-    /// The variable of a test that it is not a PID: `x <= 0` or `x == 0`
-    /// (and `0 >= x`, `0 == x`). Where it holds, `x` is a sentinel (0 or a
-    /// non-positive error value), kind-neutral like the literals.
+    /// The variable of a test that makes it a literal or a sentinel:
+    /// `x == 1` (any integer literal, on either side), `x <= 0` (or
+    /// `0 >= x`). Where it holds, `x` is that literal, or 0 or a
+    /// non-positive error value: kind-neutral like the literals.
     fn sentinel_test(cond: &syn::Expr) -> Option<String> {
         let syn::Expr::Binary(b) = cond else {
             return None;
         };
-        let (var, flipped) = match (int_value(&b.left), int_value(&b.right)) {
-            (None, Some(0)) => (&*b.left, false),
-            (Some(0), None) => (&*b.right, true),
+        let (var, literal, flipped) = match (int_value(&b.left), int_value(&b.right)) {
+            (None, Some(n)) => (&*b.left, n, false),
+            (Some(n), None) => (&*b.right, n, true),
             _ => return None,
         };
-        let at_most_zero = match b.op {
+        let neutral = match b.op {
             syn::BinOp::Eq(_) => true,
-            syn::BinOp::Le(_) => !flipped,
-            syn::BinOp::Ge(_) => flipped,
+            syn::BinOp::Le(_) => !flipped && literal == 0,
+            syn::BinOp::Ge(_) => flipped && literal == 0,
             _ => false,
         };
-        at_most_zero.then(|| path_key(var)).flatten()
+        neutral.then(|| path_key(var)).flatten()
+    }
+
+    /// What holds where `a || b` holds: a variable narrowed by both sides
+    /// gets the join of the two (a sentinel joins as a literal does).
+    fn either_narrowing(a: &Narrowing, b: &Narrowing) -> Narrowing {
+        a.iter()
+            .filter_map(|(key, ka)| {
+                let (_, kb) = b.iter().find(|(k, _)| k == key)?;
+                let kind = match (*ka, *kb) {
+                    (Kind::Unknown, k) | (k, Kind::Unknown) => k,
+                    (x, y) => x.join(y),
+                };
+                (kind != Kind::Conflict).then(|| (key.clone(), kind))
+            })
+            .collect()
     }
 
     /// The variable tested by a marker-bit predicate call (`is_virtual_pid(x, ctx)`).
@@ -1744,7 +1767,9 @@ impl Body<'_, '_, '_> {
             let mut arm_env = env.clone();
             self.bind_pat(&arm.pat, scrut.clone(), &mut arm_env);
             if let Some((_, guard)) = &arm.guard {
-                self.expr(guard, &mut arm_env, Pos::Value);
+                // The guard narrows like an `if` condition, for the arm.
+                let (holds, _) = self.condition(guard, &mut arm_env);
+                self.narrow(&mut arm_env, &holds);
             }
             let v = self.expr(&arm.body, &mut arm_env, pos);
             arm_env.vars.truncate(mark);
@@ -1858,17 +1883,36 @@ impl Body<'_, '_, '_> {
         let syn::Expr::Path(p) = &*c.func else {
             return None;
         };
-        let mut closures = c.args.iter().enumerate().filter_map(|(i, a)| match a {
+        let name = p.path.segments.last()?.ident.to_string();
+        let owner = self.owner_of(&p.path);
+        self.higher_order(owner, &name, &c.args, None, c.span(), env)
+    }
+
+    /// A closure passed to a local function (`higher_order_call`), or to a
+    /// method of the receiver's own type (`recv`: its value and span).
+    fn higher_order(
+        &mut self,
+        owner: Option<String>,
+        name: &str,
+        call_args: &Punctuated<syn::Expr, syn::Token![,]>,
+        recv: Option<(&Val, Span)>,
+        span: Span,
+        env: &mut Env,
+    ) -> Option<Val> {
+        let mut closures = call_args.iter().enumerate().filter_map(|(i, a)| match a {
             syn::Expr::Closure(cl) => Some((i, cl)),
             _ => None,
         });
         let (at, closure) = closures.next()?;
-        if closures.next().is_some() || self.file.depth.get() >= 3 {
+        if closures.next().is_some() || self.file.depth.get() >= MAX_SPECIALIZATION_DEPTH {
             return None;
         }
-        let name = p.path.segments.last()?.ident.to_string();
-        let owner = self.owner_of(&p.path);
-        let f = *self.file.local_fns.get(&(owner.clone(), name.clone()))?;
+        let f = *self.file.local_fns.get(&(owner.clone(), name.to_owned()))?;
+        let has_self = f
+            .sig
+            .inputs
+            .iter()
+            .any(|i| matches!(i, syn::FnArg::Receiver(_)));
         let params: Vec<Option<String>> = f
             .sig
             .inputs
@@ -1881,12 +1925,12 @@ impl Body<'_, '_, '_> {
                 syn::FnArg::Receiver(_) => None,
             })
             .collect();
-        if params.len() != c.args.len() {
+        if params.len() != call_args.len() || has_self != recv.is_some() {
             return None;
         }
         let callback = params[at].clone()?;
-        let mut args = Vec::with_capacity(c.args.len());
-        for (i, a) in c.args.iter().enumerate() {
+        let mut args = Vec::with_capacity(call_args.len());
+        for (i, a) in call_args.iter().enumerate() {
             let v = if i == at {
                 Val::default()
             } else {
@@ -1903,19 +1947,19 @@ impl Body<'_, '_, '_> {
         file.depth.set(file.depth.get() - 1);
         let resolved = file
             .table
-            .resolve(&name, owner.as_deref(), false, args.len(), file.cx);
+            .resolve(name, owner.as_deref(), has_self, args.len(), file.cx);
         let declared = resolved.map(|r| {
             let callee = match &owner {
                 Some(o) => format!("{o}::{name}"),
-                None => name.clone(),
+                None => name.to_owned(),
             };
-            let v = self.apply(&callee, &r.sig, &[], None, &args, c.span());
+            let v = self.apply(&callee, &r.sig, &[], recv, &args, span);
             (v, r.sig.declared_ret)
         });
         Some(match declared {
             Some((v, true)) => v,
             _ => Val {
-                origin: ret.kind.is_definite().then(|| line_col(c.span())),
+                origin: ret.kind.is_definite().then(|| line_col(span)),
                 ..ret
             },
         })
@@ -1984,9 +2028,15 @@ impl Body<'_, '_, '_> {
                         (Kind::Unknown, false)
                     };
                 }
+                let parts = sig.ret_parts.as_ref().map(|ps| {
+                    ps.iter()
+                        .map(|(k, t)| Val::of(*k, span).with_ty(t.as_deref().map(Rc::from)))
+                        .collect()
+                });
                 Val {
                     partial,
                     view: sig.declared_ret && kind == Kind::Conflict,
+                    parts,
                     ..Val::of(kind, span).with_ty(ty)
                 }
             }
@@ -2006,6 +2056,14 @@ impl Body<'_, '_, '_> {
                 }
                 let v = self.callback(arg, &recv, env);
                 return if keep { recv } else { v };
+            }
+        }
+        if let Some(ty) = recv.ty.clone() {
+            let at = (&recv, m.receiver.span());
+            if let Some(v) =
+                self.higher_order(Some(ty.to_string()), &name, &m.args, Some(at), span, env)
+            {
+                return v;
             }
         }
         let args = self.exprs(&m.args, env);

@@ -12,7 +12,8 @@
 //! /// vpid-check: pid=real, target=virtual, return=virtual   (on a fn)
 //! /// vpid-check: user-facing                                (on a fn: returns to user space)
 //! /// vpid-check: real                                       (on a field, const or static)
-//! /// vpid-check: view, pid=view, return=view                (a number in the caller's view)
+//! /// vpid-check: view                                       (on a field: a number in the caller's view;
+//!                                                            also `pid=view`, `return=view` on a fn)
 //! // vpid-check: allow(PID001) reason                        (suppression, this or the next line)
 //! ```
 //!

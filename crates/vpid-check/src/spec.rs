@@ -210,6 +210,7 @@ pub fn builtin() -> Table {
             params: f.params.to_vec(),
             ret: f.ret,
             ret_ty: f.ret_ty.map(str::to_owned),
+            ret_parts: None,
             declared_ret: true,
             ret_partial: false,
             role: f.role,

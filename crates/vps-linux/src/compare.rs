@@ -81,6 +81,28 @@ pub const HOST_KILL_ALL: KnownDifference = KnownDifference {
             VPS whose init is its only process still counts as a target (no ESRCH)",
 };
 
+/// SIGCONT sent to the VPS init from inside its VPS.
+pub const INIT_SIGCONT: KnownDifference = KnownDifference {
+    name: "init-sigcont",
+    origin: Origin::Deliberate,
+    openvz: "a SIGCONT sent to a stopped VPS init from inside its VPS is dropped whole \
+             unless the init has a handler (sig_ve_ignored is checked before the signal \
+             is looked at): the init stays stopped",
+    linux: "SIGCONT continues a stopped namespace init whoever sends it: the continuing \
+            happens before the init's protection drops the signal itself",
+};
+
+/// A real PID used inside a VPS.
+pub const REAL_PID_IN_VPS: KnownDifference = KnownDifference {
+    name: "real-pid-in-vps",
+    origin: Origin::Deliberate,
+    openvz: "inside a VPS, a number without the marker bit is looked up as a real PID, \
+             and names the task if it is in the same VPS: kill, getpgid, getsid and \
+             waitpid reach it by its real PID",
+    linux: "a namespace sees only its own numbers: a real PID means nothing inside \
+            (ESRCH, ECHILD for waitpid)",
+};
+
 /// A chosen PID that is not a virtual one.
 pub const CHOSEN_PID_CHECK: KnownDifference = KnownDifference {
     name: "chosen-pid-check",
@@ -127,7 +149,7 @@ pub const ORPHANED_PGRP: KnownDifference = KnownDifference {
 };
 
 /// Every known difference.
-pub const KNOWN_DIFFERENCES: [&KnownDifference; 8] = [
+pub const KNOWN_DIFFERENCES: [&KnownDifference; 10] = [
     &INIT_GROUP,
     &INIT_SETSID,
     &HOST_SIGNAL_TO_INIT,
@@ -136,6 +158,8 @@ pub const KNOWN_DIFFERENCES: [&KnownDifference; 8] = [
     &WAIT_ORDER,
     &ORPHANED_PGRP,
     &STOPPED_STAYS_STOPPED,
+    &INIT_SIGCONT,
+    &REAL_PID_IN_VPS,
 ];
 
 /// Whether a number is what the model accepts as a chosen virtual PID.
@@ -148,7 +172,7 @@ fn is_choosable_virtual(pid: i32) -> bool {
 pub enum Aspect {
     /// The call's outcome.
     Outcome,
-    /// Whether a process is alive.
+    /// Whether a process runs, is stopped, or has exited.
     Liveness(Actor),
     /// Whether a process exists at all (was forked on that side).
     Presence(Actor),
@@ -166,7 +190,7 @@ impl fmt::Display for Aspect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Aspect::Outcome => f.write_str("outcome"),
-            Aspect::Liveness(a) => write!(f, "{a} alive"),
+            Aspect::Liveness(a) => write!(f, "{a} state"),
             Aspect::Presence(a) => write!(f, "{a} exists"),
             Aspect::Pid(a) => write!(f, "{a} getpid"),
             Aspect::Ppid(a) => write!(f, "{a} getppid"),
@@ -383,31 +407,69 @@ fn raw_differences(step: &Step, model: &StepObservation, linux: &StepObservation
     out
 }
 
-const VPS_INIT: Actor = Actor::Task(0);
+/// The VPS inits of a run: the tasks that successful `create-vps` steps
+/// forked, and their real PIDs.
+#[derive(Default, Debug)]
+struct VpsInits {
+    actors: Vec<Actor>,
+    real_pids: Vec<i32>,
+}
 
-/// The real PID of the first VPS init a plan creates, if it says.
-fn vps_init_real_pid(plan: &Plan) -> Option<i32> {
-    plan.steps.iter().find_map(|step| match &step.call {
-        Call::Fork {
-            set_tid,
-            new_namespace: true,
-        } => set_tid.get(1).copied(),
-        _ => None,
-    })
+impl VpsInits {
+    fn of(plan: &Plan, model: &[StepObservation]) -> Self {
+        let mut inits = VpsInits::default();
+        let mut tasks = 0;
+        for (step, observation) in plan.steps.iter().zip(model) {
+            if let (
+                Call::Fork {
+                    set_tid,
+                    new_namespace,
+                },
+                Outcome::Value(_),
+            ) = (&step.call, observation.outcome)
+            {
+                if *new_namespace {
+                    inits.actors.push(Actor::Task(tasks));
+                    inits.real_pids.extend(set_tid.get(1));
+                }
+                tasks += 1;
+            }
+        }
+        inits
+    }
+
+    fn contains(&self, actor: Actor) -> bool {
+        self.actors.contains(&actor)
+    }
+}
+
+/// The real PIDs the plan gives the VPS's processes (a VPS process is forked
+/// with a virtual and a real PID).
+fn vps_real_pids(plan: &Plan) -> Vec<i32> {
+    plan.steps
+        .iter()
+        .filter_map(|step| match &step.call {
+            Call::Fork { set_tid, .. } if set_tid.len() == 2 => Some(set_tid[1]),
+            _ => None,
+        })
+        .collect()
 }
 
 /// What a step needs to know of its run to explain a difference.
 #[derive(Copy, Clone, Debug)]
 struct Context<'a> {
     step: &'a Step,
-    /// The VPS init's real PID: its group and session in the host's view.
-    init_real: Option<i32>,
+    /// The VPS inits; their real PIDs are their groups and sessions in the
+    /// host's view.
+    inits: &'a VpsInits,
+    /// The real PIDs of the VPS's processes.
+    vps_real_pids: &'a [i32],
     /// Whether, before the step, some process has been in group or session
     /// 1 in the model and in the host init's on Linux.
     group_split: bool,
     /// The dispositions and states the model's run has shown before the
     /// step.
-    history: &'a RaceTracker,
+    history: &'a History,
 }
 
 /// Whether some process is in group or session 1 in the model and in the
@@ -423,125 +485,277 @@ fn groups_split(model: &StepObservation, linux: &StepObservation) -> bool {
     )
 }
 
+/// A rule: the known difference that explains a raw difference at a step,
+/// if it is this rule's.
+type Rule = fn(Context<'_>, &Raw) -> Option<&'static KnownDifference>;
+
+/// The rules, tried in order.
+const RULES: [Rule; 14] = [
+    real_pid_in_vps,
+    init_group_ids,
+    init_group_query,
+    init_setsid,
+    init_group_refused,
+    init_group_membership,
+    wait_order,
+    chosen_pid_check,
+    host_signal_to_init,
+    host_kill_all_esrch,
+    init_sigcont,
+    stopped_stays_stopped,
+    orphaned_pgrp,
+    host_kill_all_reaches_init,
+];
+
 /// The known difference that explains `raw` at a step, if any.
 fn explain(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
+    RULES.iter().find_map(|rule| rule(ctx, raw))
+}
+
+fn is_kill(step: &Step, wanted: impl Fn(i32, i32) -> bool) -> bool {
+    matches!(step.call, Call::Kill { pid, sig } if wanted(pid, sig))
+}
+
+/// A VPS task names a task of its VPS by its real PID: found in the model,
+/// not on Linux.
+fn real_pid_in_vps(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
+    if ctx.step.actor == Actor::Host {
+        return None;
+    }
+    let named = match ctx.step.call {
+        Call::Kill { pid, .. } | Call::Wait { pid, .. } => pid.checked_abs(),
+        Call::Getpgid { pid } | Call::Getsid { pid } => Some(pid),
+        _ => None,
+    };
+    let by_real_pid = named.is_some_and(|pid| pid > 1 && ctx.vps_real_pids.contains(&pid));
+    let not_found = matches!(
+        raw.linux,
+        Value::Outcome(Outcome::Failed(libc::ESRCH | libc::ECHILD))
+    );
+    (by_real_pid && raw.aspect == Aspect::Outcome && not_found).then_some(&REAL_PID_IN_VPS)
+}
+
+/// The IDs a process sees: 1 in the model, 0 (the host init's, invisible)
+/// on Linux.
+fn init_group_ids(_: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
+    matches!(
+        (raw.aspect, raw.model, raw.linux),
+        (
+            Aspect::Pgid(_) | Aspect::Sid(_),
+            Value::Number(1),
+            Value::Number(0)
+        )
+    )
+    .then_some(&INIT_GROUP)
+}
+
+/// `getpgid`/`getsid` answer with the init's group in the model and the
+/// host init's on Linux: 1 and 0 in the VPS, the init's real PID and 1 on
+/// the host.
+fn init_group_query(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
     let step = ctx.step;
-    let group_query = matches!(step.call, Call::Getpgid { .. } | Call::Getsid { .. });
-    let group_sensitive = matches!(
-        step.call,
+    if !matches!(step.call, Call::Getpgid { .. } | Call::Getsid { .. }) {
+        return None;
+    }
+    let on_host = step.actor == Actor::Host;
+    let init_group = |m: i32| {
+        if on_host {
+            ctx.inits.real_pids.contains(&m)
+        } else {
+            m == 1
+        }
+    };
+    let host_group = if on_host { 1 } else { 0 };
+    matches!(
+        (raw.aspect, raw.model, raw.linux),
+        (Aspect::Outcome, Value::Outcome(Outcome::Value(m)), Value::Outcome(Outcome::Value(l)))
+            if init_group(m) && l == host_group
+    )
+    .then_some(&INIT_GROUP)
+}
+
+fn init_setsid(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
+    (ctx.inits.contains(ctx.step.actor)
+        && ctx.step.call == Call::Setsid
+        && matches!(
+            (raw.aspect, raw.model, raw.linux),
+            (
+                Aspect::Outcome,
+                Value::Outcome(Outcome::Failed(libc::EPERM)),
+                Value::Outcome(Outcome::Value(1))
+            )
+        ))
+    .then_some(&INIT_SETSID)
+}
+
+/// The model's VPS init leads its session and may not change groups;
+/// Linux's could, and the agent refuses to let it (see
+/// [`Outcome::Refused`]).
+fn init_group_refused(_: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
+    matches!(
+        (raw.aspect, raw.model, raw.linux),
+        (
+            Aspect::Outcome,
+            Value::Outcome(Outcome::Failed(libc::EPERM)),
+            Value::Outcome(Outcome::Refused)
+        )
+    )
+    .then_some(&INIT_GROUP)
+}
+
+/// Some process has been in group or session 1 in the model and in the
+/// host init's (invisible) on Linux, so group 1 and session 1 have other
+/// members on the two sides: `kill(0)`, `waitpid(0)` and `setpgid` can find
+/// different processes.
+fn init_group_membership(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
+    let sensitive = matches!(
+        ctx.step.call,
         Call::Kill { pid: 0, .. } | Call::Wait { pid: 0, .. } | Call::Setpgid { .. }
     );
-    // The init's group in the caller's view: 1 in the VPS, its real PID on
-    // the host; on Linux the host init's group: invisible (0) in the VPS, 1
-    // on the host.
-    let (init_group, host_group) = if step.actor == Actor::Host {
-        (ctx.init_real.unwrap_or(1), 1)
-    } else {
-        (1, 0)
-    };
-    match (raw.aspect, raw.model, raw.linux) {
-        (Aspect::Pgid(_) | Aspect::Sid(_), Value::Number(1), Value::Number(0)) => Some(&INIT_GROUP),
-        (Aspect::Outcome, Value::Outcome(Outcome::Value(m)), Value::Outcome(Outcome::Value(l)))
-            if group_query && m == init_group && l == host_group =>
-        {
-            Some(&INIT_GROUP)
-        }
-        (
-            Aspect::Outcome,
-            Value::Outcome(Outcome::Failed(libc::EPERM)),
-            Value::Outcome(Outcome::Value(1)),
-        ) if step.actor == VPS_INIT && step.call == Call::Setsid => Some(&INIT_SETSID),
-        (
-            Aspect::Outcome,
-            Value::Outcome(Outcome::Failed(libc::EPERM)),
-            Value::Outcome(Outcome::Refused),
-        ) => {
-            // The model's VPS init leads its session and may not change
-            // groups; Linux's could, and the agent refuses to let it.
-            Some(&INIT_GROUP)
-        }
-        (Aspect::Outcome | Aspect::Liveness(_), _, _) if group_sensitive && ctx.group_split => {
-            // Some process is in group or session 1 in the model and still
-            // in the host init's (invisible) on Linux, so group 1 and
-            // session 1 have other members on the two sides: kill(0),
-            // waitpid(0) and setpgid can find different processes.
-            Some(&INIT_GROUP)
-        }
+    (sensitive && ctx.group_split && matches!(raw.aspect, Aspect::Outcome | Aspect::Liveness(_)))
+        .then_some(&INIT_GROUP)
+}
+
+fn wait_order(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
+    let any_child = matches!(ctx.step.call, Call::Wait { pid, .. } if pid <= 0);
+    matches!(
+        (raw.aspect, raw.model, raw.linux),
         (
             Aspect::Outcome,
             Value::Outcome(Outcome::Waited { pid: m, .. }),
-            Value::Outcome(Outcome::Waited { pid: l, .. }),
-        ) if m != l && matches!(step.call, Call::Wait { pid, .. } if pid <= 0) => Some(&WAIT_ORDER),
-        (
-            Aspect::Outcome,
-            Value::Outcome(Outcome::Failed(libc::EINVAL)),
-            Value::Outcome(Outcome::Failed(libc::EEXIST)),
-        ) => match &step.call {
-            Call::Fork { set_tid, .. }
-                if set_tid
-                    .first()
-                    .is_some_and(|&pid| !is_choosable_virtual(pid)) =>
-            {
-                Some(&CHOSEN_PID_CHECK)
-            }
-            _ => None,
-        },
-        // Killed or stopped in the model, untouched on Linux.
-        (
-            Aspect::Liveness(VPS_INIT),
-            Value::State(State::Exited | State::Stopped),
-            Value::State(State::Running),
-        ) => match step.call {
-            Call::Kill { sig, .. }
-                if step.actor == Actor::Host
-                    && ![0, libc::SIGKILL, libc::SIGSTOP].contains(&sig) =>
-            {
-                Some(&HOST_SIGNAL_TO_INIT)
-            }
-            _ => None,
-        },
-        (
-            Aspect::Outcome,
-            Value::Outcome(Outcome::Failed(libc::ESRCH)),
-            Value::Outcome(Outcome::Done),
-        ) if step.actor == Actor::Host && matches!(step.call, Call::Kill { pid: -1, .. }) => {
-            Some(&HOST_KILL_ALL)
-        }
-        // Killed in the model, still stopped on Linux.
-        (Aspect::Liveness(actor), Value::State(State::Exited), Value::State(State::Stopped))
-            if seen_of(&ctx.history.before, actor) == Some(Seen::Stopped)
-                && matches!(step.call, Call::Kill { sig, .. } if sig != libc::SIGKILL) =>
-        {
-            Some(&STOPPED_STAYS_STOPPED)
-        }
-        // Stopped in the model only: the orphaned process group rules.
-        (Aspect::Liveness(actor), Value::State(State::Stopped), Value::State(linux))
-            if linux != State::Stopped =>
-        {
-            let terminal_stop = [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU];
-            let discarded = matches!(step.call, Call::Kill { sig, .. }
-                if terminal_stop.contains(&sig)
-                    && linux == State::Running
-                    && ctx.history.disposition(actor, sig) == Disposition::Default);
-            let was_stopped = seen_of(&ctx.history.before, actor) == Some(Seen::Stopped);
-            let orphaning = matches!(step.call, Call::Exit { .. } | Call::Kill { .. });
-            (discarded || (was_stopped && orphaning)).then_some(&ORPHANED_PGRP)
-        }
-        // Untouched in the model, killed or stopped on Linux.
-        (
-            Aspect::Liveness(VPS_INIT),
-            Value::State(State::Running),
-            Value::State(State::Exited | State::Stopped),
-        ) => match step.call {
-            Call::Kill { pid: -1, sig }
-                if step.actor == Actor::Host && [libc::SIGKILL, libc::SIGSTOP].contains(&sig) =>
-            {
-                Some(&HOST_KILL_ALL)
-            }
-            _ => None,
-        },
-        _ => None,
+            Value::Outcome(Outcome::Waited { pid: l, .. })
+        ) if m != l && any_child
+    )
+    .then_some(&WAIT_ORDER)
+}
+
+fn chosen_pid_check(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
+    let unchoosable = matches!(&ctx.step.call, Call::Fork { set_tid, .. }
+        if set_tid.first().is_some_and(|&pid| !is_choosable_virtual(pid)));
+    (unchoosable
+        && matches!(
+            (raw.aspect, raw.model, raw.linux),
+            (
+                Aspect::Outcome,
+                Value::Outcome(Outcome::Failed(libc::EINVAL)),
+                Value::Outcome(Outcome::Failed(libc::EEXIST))
+            )
+        ))
+    .then_some(&CHOSEN_PID_CHECK)
+}
+
+/// Killed or stopped in the model, untouched on Linux, by a host signal
+/// other than SIGKILL and SIGSTOP.
+fn host_signal_to_init(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
+    let by_host = ctx.step.actor == Actor::Host
+        && is_kill(ctx.step, |_, sig| {
+            ![0, libc::SIGKILL, libc::SIGSTOP].contains(&sig)
+        });
+    (by_host
+        && matches!(
+            (raw.aspect, raw.model, raw.linux),
+            (
+                Aspect::Liveness(actor),
+                Value::State(State::Exited | State::Stopped),
+                Value::State(State::Running)
+            ) if ctx.inits.contains(actor)
+        ))
+    .then_some(&HOST_SIGNAL_TO_INIT)
+}
+
+fn host_kill_all_esrch(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
+    (ctx.step.actor == Actor::Host
+        && is_kill(ctx.step, |pid, _| pid == -1)
+        && matches!(
+            (raw.aspect, raw.model, raw.linux),
+            (
+                Aspect::Outcome,
+                Value::Outcome(Outcome::Failed(libc::ESRCH)),
+                Value::Outcome(Outcome::Done)
+            )
+        ))
+    .then_some(&HOST_KILL_ALL)
+}
+
+/// Untouched in the model, killed or stopped on Linux, by `kill(-1)` from
+/// the host.
+fn host_kill_all_reaches_init(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
+    (ctx.step.actor == Actor::Host
+        && is_kill(ctx.step, |pid, sig| {
+            pid == -1 && [libc::SIGKILL, libc::SIGSTOP].contains(&sig)
+        })
+        && matches!(
+            (raw.aspect, raw.model, raw.linux),
+            (
+                Aspect::Liveness(actor),
+                Value::State(State::Running),
+                Value::State(State::Exited | State::Stopped)
+            ) if ctx.inits.contains(actor)
+        ))
+    .then_some(&HOST_KILL_ALL)
+}
+
+/// Still stopped in the model, continued on Linux, by a SIGCONT from inside.
+fn init_sigcont(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
+    (ctx.step.actor != Actor::Host
+        && is_kill(ctx.step, |_, sig| sig == libc::SIGCONT)
+        && matches!(
+            (raw.aspect, raw.model, raw.linux),
+            (
+                Aspect::Liveness(actor),
+                Value::State(State::Stopped),
+                Value::State(State::Running)
+            ) if ctx.inits.contains(actor)
+        ))
+    .then_some(&INIT_SIGCONT)
+}
+
+/// Killed in the model, still stopped on Linux, by a signal other than
+/// SIGKILL.
+fn stopped_stays_stopped(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
+    let Aspect::Liveness(actor) = raw.aspect else {
+        return None;
+    };
+    (seen_of(&ctx.history.before, actor) == Some(Seen::Stopped)
+        && is_kill(ctx.step, |_, sig| sig != libc::SIGKILL)
+        && raw.model == Value::State(State::Exited)
+        && raw.linux == Value::State(State::Stopped))
+    .then_some(&STOPPED_STAYS_STOPPED)
+}
+
+/// Stopped in the model only: a terminal stop signal discarded in an
+/// orphaned group, or a group orphaned with stopped members, continued (and
+/// sent SIGHUP) on Linux; or a member of such a group killed by that SIGHUP.
+fn orphaned_pgrp(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
+    let orphaning = matches!(ctx.step.call, Call::Exit { .. } | Call::Kill { .. });
+    let stopped_jobs = ctx
+        .history
+        .before
+        .iter()
+        .any(|(_, seen)| *seen == Seen::Stopped);
+    let (Aspect::Liveness(actor), Value::State(model), Value::State(linux)) =
+        (raw.aspect, raw.model, raw.linux)
+    else {
+        return None;
+    };
+    if model == State::Running {
+        let hung_up = linux == State::Exited
+            && orphaning
+            && stopped_jobs
+            && ctx.history.disposition(actor, libc::SIGHUP) == Disposition::Default;
+        return hung_up.then_some(&ORPHANED_PGRP);
     }
+    if model != State::Stopped {
+        return None;
+    }
+    let terminal_stop = [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU];
+    let discarded = linux == State::Running
+        && is_kill(ctx.step, |_, sig| {
+            terminal_stop.contains(&sig)
+                && ctx.history.disposition(actor, sig) == Disposition::Default
+        });
+    let was_stopped = seen_of(&ctx.history.before, actor) == Some(Seen::Stopped);
+    (linux != State::Stopped && (discarded || (was_stopped && orphaning))).then_some(&ORPHANED_PGRP)
 }
 
 /// Whether a (tolerated) difference leaves the two runs in states that no
@@ -549,14 +763,17 @@ fn explain(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
 /// call that changed something on one side and not on the other. The VPS
 /// init's `setsid` is the exception: on Linux it brings the init to where
 /// the model has it from the start.
-fn makes_runs_diverge(step: &Step, raw: &Raw) -> bool {
+fn makes_runs_diverge(step: &Step, raw: &Raw, inits: &VpsInits) -> bool {
     match (raw.aspect, raw.model, raw.linux) {
         (Aspect::Liveness(_) | Aspect::Presence(_), _, _) => true,
         (Aspect::Outcome, Value::Outcome(m), Value::Outcome(l)) => {
-            let changes_state = !matches!(step.call, Call::Getpgid { .. } | Call::Getsid { .. });
+            let changes_state = !matches!(
+                step.call,
+                Call::Getpgid { .. } | Call::Getsid { .. } | Call::Kill { sig: 0, .. }
+            );
             let unchanged = |o: Outcome| matches!(o, Outcome::Failed(_) | Outcome::Refused);
             let both_failed = unchanged(m) && unchanged(l);
-            let init_setsid = step.actor == VPS_INIT && step.call == Call::Setsid;
+            let init_setsid = inits.contains(step.actor) && step.call == Call::Setsid;
             changes_state && !both_failed && !init_setsid
         }
         _ => false,
@@ -568,7 +785,7 @@ fn makes_runs_diverge(step: &Step, raw: &Raw) -> bool {
 /// depends on the scheduler, and to explain differences that depend on a
 /// disposition.
 #[derive(Default, Debug)]
-struct RaceTracker {
+struct History {
     /// The dispositions set so far (the rest are the default).
     dispositions: std::collections::HashMap<(Actor, i32), Disposition>,
     /// By task number: whether it has forked.
@@ -579,7 +796,7 @@ struct RaceTracker {
     last_ids: std::collections::HashMap<Actor, Ids>,
 }
 
-impl RaceTracker {
+impl History {
     fn has_forked(&self, actor: Actor) -> bool {
         match actor {
             Actor::Task(n) => self.forked.get(n).copied().unwrap_or(false),
@@ -658,8 +875,9 @@ impl RaceTracker {
 #[must_use]
 pub fn compare(steps: &Plan, model: &[StepObservation], linux: &[StepObservation]) -> Comparison {
     let mut comparison = Comparison::default();
-    let init_real = vps_init_real_pid(steps);
-    let mut races = RaceTracker::default();
+    let inits = VpsInits::of(steps, model);
+    let vps_real_pids = vps_real_pids(steps);
+    let mut history = History::default();
     let mut group_split = false;
     for (index, step) in steps.steps.iter().enumerate() {
         let (Some(m), Some(l)) = (model.get(index), linux.get(index)) else {
@@ -676,15 +894,16 @@ pub fn compare(steps: &Plan, model: &[StepObservation], linux: &[StepObservation
                 .is_some_and(|(m, l)| groups_split(m, l));
         let ctx = Context {
             step,
-            init_real,
+            inits: &inits,
+            vps_real_pids: &vps_real_pids,
             group_split,
-            history: &races,
+            history: &history,
         };
         let explained: Vec<_> = raws.iter().map(|raw| explain(ctx, raw)).collect();
         let diverging = raws
             .iter()
             .zip(&explained)
-            .filter(|(raw, _)| makes_runs_diverge(step, raw))
+            .filter(|(raw, _)| makes_runs_diverge(step, raw, &inits))
             .find_map(|(_, known)| *known);
         for (raw, known) in raws.iter().zip(&explained) {
             let difference = Difference {
@@ -709,7 +928,7 @@ pub fn compare(steps: &Plan, model: &[StepObservation], linux: &[StepObservation
         if !comparison.unexplained.is_empty() {
             break;
         }
-        if races.step_races(step, m) {
+        if history.step_races(step, m) {
             comparison.stopped = Some((index, Stop::SchedulerRace));
             break;
         }
@@ -804,23 +1023,40 @@ mod tests {
         assert!(c.is_explained() && c.tolerated.is_empty());
     }
 
+    /// The step that creates the VPS, and what both sides see after it.
+    fn created() -> ((Actor, Call), StepObservation) {
+        let create = Call::Fork {
+            set_tid: vec![1, 2],
+            new_namespace: true,
+        };
+        let after = observed(
+            Outcome::Value(2),
+            &[HOST_IDS, (Actor::Task(0), alive(1, 0, 1, 1))],
+        );
+        ((Actor::Host, create), after)
+    }
+
     #[test]
     fn the_init_setsid_difference_is_tolerated_and_the_comparison_goes_on() {
+        let (create, after) = created();
         let steps = plan(&[
+            create,
             (Actor::Task(0), Call::Setsid),
             (Actor::Task(0), Call::Getpgid { pid: 0 }),
         ]);
         let init = [HOST_IDS, (Actor::Task(0), alive(1, 0, 1, 1))];
         let model = [
+            after.clone(),
             observed(Outcome::Failed(libc::EPERM), &init),
             observed(Outcome::Value(1), &init),
         ];
         let linux = [
+            after,
             observed(Outcome::Value(1), &init),
             observed(Outcome::Value(1), &init),
         ];
         let c = compare(&steps, &model, &linux);
-        assert_eq!(c.steps_compared, 2);
+        assert_eq!(c.steps_compared, 3);
         assert_eq!(c.tolerated.len(), 1);
         assert_eq!(c.tolerated[0].known.name, INIT_SETSID.name);
         assert!(c.stopped.is_none());
@@ -828,15 +1064,19 @@ mod tests {
 
     #[test]
     fn a_known_difference_in_who_is_alive_ends_the_comparison() {
+        let (create, after) = created();
         let steps = plan(&[
+            create,
             (Actor::Host, Call::Kill { pid: 2, sig: 15 }),
             (Actor::Host, Call::Getsid { pid: 2 }),
         ]);
         let model = [
+            after.clone(),
             observed(Outcome::Done, &[HOST_IDS, (Actor::Task(0), Seen::Gone)]),
             observed(Outcome::Failed(libc::ESRCH), &[HOST_IDS]),
         ];
         let linux = [
+            after,
             observed(
                 Outcome::Done,
                 &[HOST_IDS, (Actor::Task(0), alive(1, 0, 1, 1))],
@@ -844,8 +1084,8 @@ mod tests {
             observed(Outcome::Value(2), &[HOST_IDS]),
         ];
         let c = compare(&steps, &model, &linux);
-        assert_eq!(c.stopped, Some((0, Stop::Diverged(&HOST_SIGNAL_TO_INIT))));
-        assert_eq!(c.steps_compared, 1);
+        assert_eq!(c.stopped, Some((1, Stop::Diverged(&HOST_SIGNAL_TO_INIT))));
+        assert_eq!(c.steps_compared, 2);
         assert!(c.is_explained());
     }
 

@@ -66,6 +66,10 @@ pub struct Agent {
 impl Agent {
     /// Starts the agent binary at `path` and reads its hello.
     ///
+    /// The agent dies with the thread that starts it (`PR_SET_PDEATHSIG`),
+    /// so that not even a killed test leaves it behind: keep that thread
+    /// alive as long as the agent is used.
+    ///
     /// # Errors
     /// [`AgentError::Spawn`] if it cannot be started, or any error of
     /// reading its first line.

@@ -3,10 +3,10 @@
 //! A scenario is generated step by step while it runs on the model, so every
 //! step is made by a process that is alive at that point and names PIDs and
 //! groups that exist (or, now and then, on purpose, ones that do not). It
-//! starts by creating the VPS; then come forks with chosen and automatic
-//! PIDs, groups, sessions, signal dispositions, signals, exits (orphaning
-//! the exiting process's children), waits, and sometimes the VPS init's
-//! death.
+//! starts by creating the VPS (sometimes a second one comes later); then
+//! come forks with chosen and automatic PIDs, groups, sessions, signal
+//! dispositions, signals (stop and continue included), exits (orphaning the
+//! exiting process's children), waits, and sometimes the VPS init's death.
 
 use quickcheck::{Arbitrary, Gen};
 
@@ -85,9 +85,9 @@ pub fn generate(g: &mut Gen) -> Plan {
 
 /// What the generator knows of the run so far.
 struct World {
-    /// Live VPS tasks and the IDs they see.
+    /// VPS tasks that can act (alive, not stopped) and the IDs they see.
     live: Vec<(Actor, Ids)>,
-    /// Every PID a VPS task has had (alive or not).
+    /// Every PID a VPS task has been seen with (it may have exited since).
     known_pids: Vec<i32>,
     /// The real PIDs of the VPS's tasks, alive or not.
     real_pids: Vec<i32>,
@@ -162,10 +162,14 @@ fn signal(g: &mut Gen) -> i32 {
 fn next_step(g: &mut Gen, run: &ModelRun) -> Option<Step> {
     let world = World::of(run);
     if world.live.is_empty() {
-        // The VPS is gone: its init may still be a zombie for the host.
+        // No task of the VPS can act: all have exited or are stopped.
         return None;
     }
     if one_in(g, 10) {
+        // Now and then a second VPS, beside the first.
+        if one_in(g, 6) && run.host().vps_ids().len() < 2 {
+            return Some(create_vps());
+        }
         return Some(host_step(g, &world));
     }
     let (actor, me) = pick(g, &world.live, world.live[0]);
@@ -212,10 +216,11 @@ fn task_call(g: &mut Gen, actor: Actor, me: Ids, world: &World) -> Call {
     // Candidates drawn up front, so that each arm below picks among them.
     let child = pick(g, &children, me.pid);
     let group = pick(g, &groups, me.pgid);
-    let known = if one_in(g, 8) {
-        fresh_virtual(g)
-    } else {
-        pick(g, &world.known_pids, me.pid)
+    let known = match u8::arbitrary(g) % 10 {
+        0 => fresh_virtual(g),
+        // A task of its own VPS by its real PID, which OpenVZ accepts.
+        1 => pick(g, &world.real_pids, me.pid),
+        _ => pick(g, &world.known_pids, me.pid),
     };
     let other = pick(g, &world.known_pids, me.pid);
     match u8::arbitrary(g) % 100 {

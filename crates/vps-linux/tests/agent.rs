@@ -268,3 +268,75 @@ fn a_namespace_init_is_never_moved_into_another_group() {
     };
     assert_eq!((init.pgid, init.sid), (1, 0));
 }
+
+#[test]
+fn a_stopped_process_is_seen_stopped_and_answers_once_continued() {
+    let Some(observed) = run(
+        "a_stopped_process_is_seen_stopped_and_answers_once_continued",
+        vec![
+            create_vps(),
+            step(INIT, Call::Setsid),
+            fork(INIT, &[1324, 301]),
+            step(
+                Actor::Task(1),
+                Call::Kill {
+                    pid: 0,
+                    sig: libc::SIGSTOP,
+                },
+            ),
+            step(INIT, Call::Getpgid { pid: 1324 }),
+            step(Actor::Task(1), Call::Getsid { pid: 0 }),
+            step(
+                INIT,
+                Call::Wait {
+                    pid: -1,
+                    nohang: true,
+                    untraced: true,
+                    continued: false,
+                },
+            ),
+            step(
+                INIT,
+                Call::Kill {
+                    pid: 1324,
+                    sig: libc::SIGCONT,
+                },
+            ),
+            step(Actor::Task(1), Call::Getsid { pid: 0 }),
+            step(
+                INIT,
+                Call::Wait {
+                    pid: -1,
+                    nohang: true,
+                    untraced: false,
+                    continued: true,
+                },
+            ),
+        ],
+    ) else {
+        return;
+    };
+    // kill(0, SIGSTOP) stops the caller (its group is the init's, which
+    // ignores it): the call cannot answer.
+    assert_eq!(observed[3].outcome, Outcome::Unanswered);
+    assert_eq!(seen(&observed[3], Actor::Task(1)), Seen::Stopped);
+    assert_eq!(observed[4].outcome, Outcome::Value(1));
+    assert_eq!(observed[5].outcome, Outcome::ActorStopped);
+    assert_eq!(
+        observed[6].outcome,
+        Outcome::Waited {
+            pid: 1324,
+            status: (libc::SIGSTOP << 8) | 0x7f
+        }
+    );
+    // Continued, it answers again: its late answer is taken on the way.
+    assert!(matches!(seen(&observed[7], Actor::Task(1)), Seen::Alive(_)));
+    assert_eq!(observed[8].outcome, Outcome::Value(1));
+    assert_eq!(
+        observed[9].outcome,
+        Outcome::Waited {
+            pid: 1324,
+            status: 0xffff
+        }
+    );
+}

@@ -13,8 +13,10 @@ use vpid_core::{Errno, PID_MAX_DEFAULT, PID_MAX_LIMIT, RESERVED_PIDS};
 pub struct HostConfig {
     /// Real PIDs are below this number: from `RESERVED_PIDS + 1` (301) to
     /// `PID_MAX_LIMIT` (4194304), as Linux's `kernel.pid_max`. The host's
-    /// tables are indexed directly by PID and take about 32 bytes per
-    /// possible PID: 1 MiB at the default, 128 MiB at the limit.
+    /// tables are indexed directly by PID, but allocated 1024 PIDs at a time
+    /// as PIDs are first used, so a large `pid_max` costs little until its
+    /// PIDs are handed out (about 1 MiB of bitmaps and chunk directories at
+    /// the limit).
     pub pid_max: i32,
 }
 

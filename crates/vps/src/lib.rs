@@ -40,6 +40,7 @@ mod index;
 mod ps;
 mod reboot;
 mod signal;
+mod slots;
 mod table;
 mod wait_status;
 

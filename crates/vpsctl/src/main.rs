@@ -46,7 +46,7 @@ enum Command {
     /// A guided tour: two VPSes, chosen PIDs, views, a group kill, migration, mix-ups.
     #[command(after_help = "Example:\n  cargo run --release -p vpsctl -- tour")]
     Tour,
-    /// Run scenario files; exit non-zero on the first failed statement of any file.
+    /// Run scenario files: each stops at its first failed statement; exit 1 if any failed.
     #[command(
         after_help = "Example:\n  vpsctl run examples/migration.vps examples/numproc.vps\n  vpsctl run --trace examples/job-control.vps"
     )]

@@ -107,6 +107,7 @@ fork busy1
 fork busy2
 fork busy3
 restore vps101.img as 101
+let web-init2 = 101
 let web2 = 101:1025
 let worker2 = 101:1030
 expect getpid web2 == 1025
@@ -175,6 +176,7 @@ fn kind_check(executor: &Executor, out: &mut dyn Write) -> Result<(), TourError>
         "\nInside the library the same mistake is a kind error. `web` calls getpid and\n\
          gets {virtual_pid}; passing that to pid_to_vpid, which takes a real PID:"
     )?;
+    // vpid-check: allow(PID003) the tour converts a virtual pid on purpose, to show the runtime catch
     match pid_to_vpid(IdType::Pid, virtual_pid, mapping) {
         Err(error @ KindError::WrongKind { .. }) => {
             writeln!(
@@ -184,6 +186,7 @@ fn kind_check(executor: &Executor, out: &mut dyn Write) -> Result<(), TourError>
         }
         other => return Err(TourError::NotCaught(format!("pid_to_vpid gave {other:?}"))),
     }
+    // vpid-check: allow(PID005) the tour launders a virtual pid on purpose, to show the runtime catch
     match RealPid::try_from_raw(virtual_pid) {
         Err(error) => writeln!(
             out,

@@ -167,6 +167,64 @@ fn the_state_file_persists_across_invocations() {
 }
 
 #[test]
+fn checkpoint_and_restore_keep_virtual_pids_and_survive_the_image_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(vpsctl(d, &["create", "101"]).status.success());
+    assert!(
+        vpsctl(d, &["fork", "101", "--vpid", "1025"])
+            .status
+            .success()
+    );
+    assert!(
+        vpsctl(d, &["fork", "101", "--parent", "1025", "--vpid", "1030"])
+            .status
+            .success()
+    );
+    let out = vpsctl(d, &["--json", "checkpoint", "101", "--out", "web.img"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(written["bytes"].as_u64().unwrap() > 0);
+    let out = vpsctl(d, &["restore", "web.img", "--as", "102"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("restored web.img as VPS 102 (init: real pid "));
+    // The log holds the image itself: the file can go.
+    std::fs::remove_file(d.join("web.img")).unwrap();
+    let inside = |id: &str| -> Vec<(i64, i64)> {
+        ps_rows(d, &["ps", id, "--json"])
+            .iter()
+            .map(|r| (r["pid"].as_i64().unwrap(), r["ppid"].as_i64().unwrap()))
+            .collect()
+    };
+    assert_eq!(inside("101"), [(1, 0), (1025, 1), (1030, 1025)]);
+    assert_eq!(inside("102"), inside("101"));
+    // Same virtual PIDs, new real ones.
+    let host = ps_rows(d, &["ps", "--json"]);
+    let real = |vps: i64, vpid: i64| {
+        host.iter()
+            .find(|r| r["vps"] == vps && r["vpid"] == vpid)
+            .map(|r| r["pid"].as_i64().unwrap())
+            .unwrap()
+    };
+    assert_ne!(real(101, 1025), real(102, 1025));
+    let out = vpsctl(d, &["restore", "missing.img", "--as", "103"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("vpsctl: error: missing.img: "),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(d.join("junk.img"), b"not an image").unwrap();
+    let out = vpsctl(d, &["restore", "junk.img", "--as", "103"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("restore failed: cannot restore"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn a_failed_operation_leaves_the_state_file_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

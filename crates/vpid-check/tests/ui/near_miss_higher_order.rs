@@ -48,3 +48,20 @@ fn constant(raw: i32) -> Result<i32, KindError> {
 fn unknown(raw: i32, map: Option<LinearMapping>) -> Result<i32, KindError> {
     with_magnitude(raw, |m| vpid_to_pid(IdType::Pid, m, map))
 }
+
+struct Table {
+    init: vpid_core::RealPid,
+}
+
+impl Table {
+    fn with_init<T>(&self, f: impl FnOnce(vpid_core::RealPid) -> T) -> T {
+        f(self.init)
+    }
+}
+
+fn method_closure(table: &Table, map: LinearMapping) {
+    let r = table.with_init(|r| r);
+    let v = map.to_virt(r);
+    let _ = map.to_real(v);
+    let _ = table.with_init(|r| map.to_virt(r));
+}

@@ -2,7 +2,7 @@
 // for the call, so the closure's parameter gets what the helper passes it
 // (here the magnitude of `raw`), and the call gets what the closure gives.
 use vpid_core::convert::{pid_to_vpid, vpid_to_pid};
-use vpid_core::{IdType, KindError, LinearMapping};
+use vpid_core::{IdType, KindError, LinearMapping, RealPid};
 
 fn with_magnitude(
     raw: i32,
@@ -33,4 +33,21 @@ fn converted_then_misused(raw: i32, map: Option<LinearMapping>) -> Result<(), Ki
     let v = with_magnitude(raw, |m| pid_to_vpid(IdType::Pgid, m, map))?;
     find_task(v); //~ PID001
     Ok(())
+}
+
+struct Table {
+    init: RealPid,
+}
+
+impl Table {
+    fn with_init<T>(&self, f: impl FnOnce(RealPid) -> T) -> T {
+        f(self.init)
+    }
+}
+
+// A method of the receiver's own type, likewise.
+fn method_closure(table: &Table, map: LinearMapping) {
+    let v = table.with_init(|r| map.to_virt(r));
+    let _ = map.to_virt(v); //~ PID003
+    let _ = table.with_init(|r| map.to_real(r)); //~ PID003
 }

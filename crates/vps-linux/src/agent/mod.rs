@@ -2,6 +2,7 @@
 //! namespaces (see [`relay_main`]).
 
 mod member;
+mod procfs;
 mod relay;
 mod wire;
 

@@ -25,6 +25,7 @@ use rustix::net::{AddressFamily, SocketFlags, SocketType, socketpair};
 use rustix::process::Signal;
 
 use super::member::serve_forever;
+use super::procfs::ProcEntry;
 use super::wire::{self, Command, Report};
 use crate::protocol::{Actor, Call, Hello, Outcome, Plan, RunReply, Seen, Step, StepObservation};
 use crate::sys::{self, Cloned};
@@ -117,6 +118,7 @@ fn run(plan: &Plan) -> RunReply {
             let mut run = Run {
                 control: relay_end,
                 members: Vec::new(),
+                last_seen: Vec::new(),
                 timeout: plan
                     .answer_timeout_ms
                     .map_or(ANSWER_TIMEOUT, Duration::from_millis),
@@ -209,74 +211,6 @@ const STOP_CHECK_INTERVAL: Timespec = Timespec {
     tv_nsec: 2_000_000,
 };
 
-/// A process's entry in the relay's `/proc`.
-#[derive(Clone, Debug)]
-struct ProcEntry {
-    pid: i32,
-    start_time: u64,
-    /// Its PIDs in the run's namespaces, innermost first (as `set_tid`).
-    run_pids: Vec<i32>,
-}
-
-/// The state letter and start time of a process, from `/proc/<pid>/stat`.
-fn proc_stat(pid: i32) -> Option<(char, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // "pid (comm) state ...": the comm may hold spaces and parentheses.
-    let fields: Vec<&str> = stat
-        .get(stat.rfind(')')? + 1..)?
-        .split_whitespace()
-        .collect();
-    // After the comm: state is field 3 of stat(5), start time field 22.
-    let state = fields.first()?.chars().next()?;
-    let start_time = fields.get(19)?.parse().ok()?;
-    Some((state, start_time))
-}
-
-impl ProcEntry {
-    /// The entry of the process a pidfd (of this process) refers to.
-    fn of(pidfd: &OwnedFd) -> Option<Self> {
-        use std::os::fd::AsRawFd;
-        let info =
-            std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).ok()?;
-        let field = |name: &str| info.lines().find_map(|line| line.strip_prefix(name));
-        let pid = field("Pid:")?.trim().parse().ok()?;
-        // "NSpid: <relay's> <host init's> [<VPS's>]".
-        let mut run_pids: Vec<i32> = field("NSpid:")?
-            .split_whitespace()
-            .skip(1)
-            .filter_map(|n| n.parse().ok())
-            .collect();
-        run_pids.reverse();
-        let (_, start_time) = proc_stat(pid)?;
-        Some(Self {
-            pid,
-            start_time,
-            run_pids,
-        })
-    }
-
-    /// Whether the process is stopped by a signal.
-    fn stopped(&self) -> bool {
-        proc_stat(self.pid).is_some_and(|(state, start)| start == self.start_time && state == 'T')
-    }
-
-    /// Whether the process has been released: no longer in `/proc`.
-    fn released(&self) -> bool {
-        proc_stat(self.pid).is_none_or(|(_, start)| start != self.start_time)
-    }
-
-    /// Whether the process has finished exiting: a zombie, or released
-    /// (reaped at once because its parent ignores SIGCHLD, or by a wait).
-    /// Between the two, its PIDs are still taken though it has exited.
-    fn settled(&self) -> bool {
-        match proc_stat(self.pid) {
-            None => true,
-            Some((_, start)) if start != self.start_time => true, // reused
-            Some((state, _)) => state == 'Z',
-        }
-    }
-}
-
 /// The relay's side of one run.
 struct Run {
     control: OwnedFd,
@@ -284,6 +218,8 @@ struct Run {
     members: Vec<Member>,
     /// How long to wait for one answer.
     timeout: Duration,
+    /// The last pass of the last snapshot.
+    last_seen: Vec<(Actor, Seen)>,
 }
 
 type RunError = String;
@@ -611,7 +547,25 @@ impl Run {
     /// live process is also the barrier that lets pending signals take
     /// effect: a process killed or stopped by the last step does so before it
     /// can answer.
+    ///
+    /// A death can have effects of its own on other processes (a process
+    /// group it leaves orphaned gets SIGHUP and SIGCONT), sent before the
+    /// death is seen but maybe after an earlier process was asked. So while
+    /// a pass finds a process newly exited, the relay asks everyone again.
     fn snapshot(&mut self) -> Result<Vec<(Actor, Seen)>, RunError> {
+        let mut seen = self.snapshot_pass()?;
+        loop {
+            let exited = |s: &[(Actor, Seen)]| s.iter().filter(|(_, x)| *x == Seen::Gone).count();
+            let newly_exited = exited(&seen) > exited(&self.last_seen);
+            self.last_seen.clone_from(&seen);
+            if !newly_exited {
+                return Ok(seen);
+            }
+            seen = self.snapshot_pass()?;
+        }
+    }
+
+    fn snapshot_pass(&mut self) -> Result<Vec<(Actor, Seen)>, RunError> {
         let mut seen = Vec::with_capacity(self.members.len());
         for index in 0..self.members.len() {
             let actor = if index == 0 {

@@ -51,16 +51,17 @@ impl Table {
                 format!("task {real} has no process {}", task.tgid)
             })?;
             let proc = proc.expect("checked");
-            check(task.tgid == real || proc.threads.contains(&real), || {
-                format!("thread {real} not listed by its leader")
-            })?;
+            check(
+                task.tgid == real || self.threads.contains(&(task.tgid, real)),
+                || format!("thread {real} not listed by its leader"),
+            )?;
             let handle = TaskRef::from_parts(real, task.generation);
             let view = self.ix.task(handle);
-            let want_pid = self.visible(real, proc.vps);
+            let want_pid = self.visible(real, proc.vps());
             let ok = view.is_some_and(|v| {
-                v.vps == proc.vps
+                v.vps == proc.vps()
                     && v.pid == want_pid
-                    && v.tgid == self.visible(task.tgid, proc.vps)
+                    && v.tgid == self.visible(task.tgid, proc.vps())
                     && v.zombie == proc.is_zombie()
             });
             check(ok, || format!("index entry of {real} is {view:?}"))?;
@@ -68,7 +69,7 @@ impl Table {
                 self.ix.lookup_from(None, real.as_raw()) == Some(handle),
                 || format!("host cannot find {real}"),
             )?;
-            if let Some(slot) = proc.vps {
+            if let Some(slot) = proc.vps() {
                 check(
                     self.ix.lookup_from(Some(slot), want_pid) == Some(handle),
                     || format!("VPS slot {slot} cannot find {real} as {want_pid}"),
@@ -84,64 +85,67 @@ impl Table {
         check(listed == self.procs.len(), || {
             format!("{listed} processes listed, {} counted", self.procs.len())
         })?;
+        let mut linked_children = 0;
         for (leader, proc) in self.procs.iter() {
             check(
                 self.tasks.get(leader).is_some_and(|t| t.tgid == leader),
                 || format!("process {leader} has no leader task"),
             )?;
-            for t in &proc.threads {
-                check(self.tasks.get(*t).is_some_and(|x| x.tgid == leader), || {
+            for t in self.threads_of(leader) {
+                check(self.tasks.get(t).is_some_and(|x| x.tgid == leader), || {
                     format!("thread {t} of {leader} missing")
                 })?;
             }
-            match proc.parent {
-                Some(p) => check(
-                    self.procs
-                        .get(&p)
-                        .is_some_and(|pp| pp.children.contains(&leader)),
-                    || format!("{leader}'s parent {p} does not list it"),
-                )?,
-                None => check(leader == RealPid::INIT, || {
+            if proc.parent.is_none() {
+                check(leader == RealPid::INIT, || {
                     format!("{leader} has no parent")
-                })?,
+                })?;
             }
-            for c in &proc.waitable {
-                let ok = proc.children.contains(c)
-                    && self.procs.get(c).is_some_and(|cp| {
-                        cp.is_zombie() || cp.stop_unreported || cp.continued_unreported
-                    });
-                check(ok, || format!("{leader} lists {c} as waitable"))?;
-            }
-            for c in &proc.children {
-                let Some(cp) = self.procs.get(c) else {
-                    return Err(AuditError(format!("{leader}'s child {c} does not exist")));
-                };
+            for c in self.children(leader).take(self.procs.len() + 1) {
+                linked_children += 1;
+                check(self.is_child_of(c, leader), || {
+                    format!("{leader} lists {c} as a child")
+                })?;
+                let cp = &self.procs[&c];
                 let waitable = cp.is_zombie() || cp.stop_unreported || cp.continued_unreported;
-                check(waitable == proc.waitable.contains(c), || {
+                check(waitable == self.waitable.contains(&(leader, c)), || {
                     format!("{leader}'s child {c}: waitable set wrong")
                 })?;
+            }
+            if proc.is_zombie() {
                 check(
-                    self.procs
-                        .get(c)
-                        .is_some_and(|cp| cp.parent == Some(leader)),
-                    || format!("{leader} lists {c} as a child"),
+                    self.threads_of(leader).next().is_none() && !self.has_children(leader),
+                    || format!("zombie {leader} has threads or children"),
                 )?;
             }
-            check(
-                self.groups
-                    .get(&proc.pgid)
-                    .is_some_and(|g| g.contains(&leader)),
-                || format!("{leader} missing from group {}", proc.pgid),
-            )?;
-            if proc.is_zombie() {
-                check(proc.threads.is_empty() && proc.children.is_empty(), || {
-                    format!("zombie {leader} has threads or children")
-                })?;
-            }
         }
-        for (pgid, members) in &self.groups {
+        let with_parent = self.procs.values().filter(|p| p.parent.is_some()).count();
+        check(linked_children == with_parent, || {
+            format!("{linked_children} processes in child lists, {with_parent} have a parent")
+        })?;
+        for &(parent, c) in &self.waitable {
+            check(self.is_child_of(c, parent), || {
+                format!("{parent} lists {c} as waitable")
+            })?;
+        }
+        for &(leader, t) in &self.threads {
+            check(self.procs.contains_key(&leader), || {
+                format!("thread {t} of a missing process {leader}")
+            })?;
+        }
+        let mut grouped = 0;
+        for (pgid, group) in &self.groups {
+            let members: Vec<RealPid> = self.group_list(*pgid).take(self.procs.len() + 1).collect();
+            grouped += members.len();
             check(!members.is_empty(), || format!("empty group {pgid}"))?;
-            for m in members {
+            check(members.len() == group.len as usize, || {
+                format!(
+                    "group {pgid}: {} listed, {} counted",
+                    members.len(),
+                    group.len
+                )
+            })?;
+            for m in &members {
                 check(self.procs.get(m).is_some_and(|p| p.pgid == *pgid), || {
                     format!("group {pgid} lists {m}")
                 })?;
@@ -151,6 +155,9 @@ impl Table {
                 format!("group {pgid} spans sessions {sessions:?}")
             })?;
         }
+        check(grouped == self.procs.len(), || {
+            format!("{grouped} processes in groups of {}", self.procs.len())
+        })?;
         let mut session_sizes: BTreeMap<RealPid, u32> = BTreeMap::new();
         for p in self.procs.values() {
             *session_sizes.entry(p.sid).or_default() += 1;
@@ -189,19 +196,39 @@ impl Table {
                 format!("{n} in use, not allocated")
             })?;
         }
-        for (real, (slot, virt)) in &self.vnrs {
-            check(in_use.contains(real), || {
-                format!("{real} has a vnr but is free")
+        let (mut vnrs, mut sparse_vnrs) = (0, 0);
+        for (real, slot, virt) in in_use
+            .iter()
+            .filter_map(|&n| self.tasks.vnr(n).map(|(s, v)| (n, s, v)))
+        {
+            vnrs += 1;
+            let vps = self.vpses[slot].as_ref();
+            check(vps.is_some(), || {
+                format!("vnr {virt} of {real} in a free slot")
             })?;
-            let vps = self.vpses[*slot].as_ref();
-            check(
-                vps.is_some_and(|v| v.v2r.get(&virt.as_raw()) == Some(real)),
-                || format!("vnr {virt} of {real} not mapped back"),
-            )?;
+            check(self.virt_to_real(slot, virt.as_raw()) == Some(real), || {
+                format!("vnr {virt} of {real} not mapped back")
+            })?;
+            let vps = vps.expect("checked");
+            if vps.sparse {
+                sparse_vnrs += 1;
+            } else {
+                let linear = if real == vps.init {
+                    1
+                } else {
+                    real.as_raw() | VPID_DIV
+                };
+                check(virt.as_raw() == linear, || {
+                    format!("VPS {} linear but {virt} -> {real}", vps.id)
+                })?;
+            }
         }
+        check(vnrs == self.tasks.vnr_count(), || {
+            format!("{} vnrs, {vnrs} on numbers in use", self.tasks.vnr_count())
+        })?;
         let mapped: usize = self.vpses.iter().flatten().map(|v| v.v2r.len()).sum();
-        check(mapped == self.vnrs.len(), || {
-            format!("{mapped} vs {} vnrs", self.vnrs.len())
+        check(mapped == sparse_vnrs, || {
+            format!("{mapped} vs {sparse_vnrs} vnrs in sparse VPSes")
         })
     }
 
@@ -226,23 +253,16 @@ impl Table {
                 format!("VPS {id}: dying={}", vps.dying)
             })?;
             check(!vps.members.is_empty(), || format!("VPS {id} is empty"))?;
+            check(vps.sparse || vps.v2r.is_empty(), || {
+                format!("VPS {id} linear with a reverse map")
+            })?;
             for (&virt, &real) in &vps.v2r {
                 check(
-                    self.vnrs
-                        .get(&real)
-                        .is_some_and(|(s, v)| *s == slot && v.as_raw() == virt),
+                    self.tasks
+                        .vnr(real)
+                        .is_some_and(|(s, v)| s == slot && v.as_raw() == virt),
                     || format!("VPS {id}: {virt} -> {real} not mapped back"),
                 )?;
-                if !vps.sparse {
-                    let linear = if real == vps.init {
-                        1
-                    } else {
-                        real.as_raw() | VPID_DIV
-                    };
-                    check(virt == linear, || {
-                        format!("VPS {id} linear but {virt} -> {real}")
-                    })?;
-                }
             }
         }
         check(members.is_empty(), || {

@@ -23,8 +23,8 @@ impl Table {
         if vps.dying {
             return Err(CheckpointError::Dying);
         }
-        let virt = |n: RealPid, real: RealPid, reason: &'static str| match self.vnrs.get(&n) {
-            Some((s, v)) if *s == slot => Ok(v.as_raw()),
+        let virt = |n: RealPid, real: RealPid, reason: &'static str| match self.tasks.vnr(n) {
+            Some((s, v)) if s == slot => Ok(v.as_raw()),
             _ => Err(CheckpointError::NotCheckpointable {
                 real: real.as_raw(),
                 reason,
@@ -39,7 +39,7 @@ impl Table {
                 0
             } else {
                 match proc.parent {
-                    Some(p) if self.proc(p).vps == Some(slot) => {
+                    Some(p) if self.proc(p).vps() == Some(slot) => {
                         virt(p, real, "its parent has no virtual pid")?
                     }
                     _ => {
@@ -182,7 +182,7 @@ impl Table {
         for t in image.tasks.iter().filter(|t| t.vtgid != t.vpid) {
             let (real, leader) = (real_of[&t.vpid], real_of[&t.vtgid]);
             self.insert_task(real, leader, Some(slot));
-            self.proc_mut(leader).threads.push(real);
+            self.threads.insert((leader, real));
         }
         for t in &image.tasks {
             let real = real_of[&t.vpid];

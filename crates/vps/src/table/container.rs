@@ -1,6 +1,6 @@
 //! VPSes: create (with the init at virtual PID 1), destroy, enter, queries.
 
-use vpid_core::{Errno, RawPid, VirtPid};
+use vpid_core::{Errno, RawPid, RealPid, VirtPid};
 
 use super::{HOST_INIT, Map, Set, Table, Vps};
 use crate::config::VpsConfig;
@@ -17,7 +17,7 @@ impl Table {
         config: VpsConfig,
     ) -> Result<TaskRef, Errno> {
         let creator = self.caller(caller)?;
-        if self.proc(creator).vps.is_some() {
+        if self.proc(creator).vps().is_some() {
             return Err(Errno::EPERM); // no nesting, as OpenVZ
         }
         if id.is_host() {
@@ -76,15 +76,27 @@ impl Table {
         Ok(())
     }
 
-    /// Frees a VPS slot. Numbers that outlive the VPS (a host process that
-    /// joined a group made inside it) lose their virtual number.
+    /// Frees a VPS slot, once it has no member. Numbers that outlive the VPS
+    /// (a host process that joined a group made inside it) lose their
+    /// virtual number: with no member left, only group and session IDs can
+    /// still carry one.
     pub(super) fn remove_vps(&mut self, slot: usize) {
         let Some(vps) = self.vpses[slot].take() else {
             return;
         };
-        for (virt, real) in &vps.v2r {
-            self.vnrs.remove(real);
-            self.ix.set_sparse(slot, *virt, None);
+        debug_assert!(vps.members.is_empty());
+        let outliving: Vec<RealPid> = self
+            .groups
+            .keys()
+            .chain(self.sessions.keys())
+            .copied()
+            .filter(|n| self.tasks.vnr(*n).is_some_and(|(s, _)| s == slot))
+            .collect();
+        for n in outliving {
+            if let Some((_, virt)) = self.tasks.vnr(n) {
+                self.tasks.set_vnr(n, None);
+                self.ix.set_sparse(slot, virt.as_raw(), None);
+            }
         }
         self.vps_slots.remove(&vps.id);
         self.free_vps_slots.push(slot);
@@ -94,10 +106,10 @@ impl Table {
     /// `VE_ENTER`: see [`crate::Host::enter`].
     pub(crate) fn enter(&mut self, task: TaskRef, id: VpsId) -> Result<RawPid, Errno> {
         let leader = self.caller(task)?;
-        if task.real() != leader || !self.proc(leader).threads.is_empty() {
+        if task.real() != leader || self.threads_of(leader).next().is_some() {
             return Err(Errno::EINVAL); // single-threaded leaders only
         }
-        if self.proc(leader).vps.is_some() || leader == HOST_INIT {
+        if self.proc(leader).vps().is_some() || leader == HOST_INIT {
             return Err(Errno::EPERM);
         }
         let slot = *self.vps_slots.get(&id).ok_or(Errno::ESRCH)?;
@@ -114,7 +126,7 @@ impl Table {
             let virt = virt.inspect_err(|_| self.alloc.set_last(cursor))?;
             self.set_vnr(slot, leader, virt);
         }
-        self.proc_mut(leader).vps = Some(slot);
+        self.proc_mut(leader).set_vps(slot);
         self.vps_mut(slot).members.insert(leader);
         self.republish(leader);
         Ok(self.visible(leader, Some(slot)))

@@ -14,7 +14,7 @@ impl Table {
         pgid: RawPid,
     ) -> Result<(), Errno> {
         let leader = self.caller(caller)?;
-        let ctx = self.proc(leader).vps;
+        let ctx = self.proc(leader).vps();
         let pid = if pid == 0 {
             self.visible(leader, ctx)
         } else {
@@ -47,10 +47,9 @@ impl Table {
         } else {
             let group = self.resolve(ctx, pgid).ok_or(Errno::EPERM)?;
             let same_session = self
-                .groups
-                .get(&group)
-                .and_then(|members| members.iter().next())
-                .is_some_and(|m| self.proc(*m).sid == caller_sid);
+                .group_list(group)
+                .next()
+                .is_some_and(|m| self.proc(m).sid == caller_sid);
             if !same_session {
                 return Err(Errno::EPERM);
             }
@@ -73,13 +72,12 @@ impl Table {
         self.leave_session(old_sid);
         *self.sessions.entry(leader).or_default() += 1;
         self.release_number(old_sid);
-        Ok(self.visible(leader, self.proc(leader).vps))
+        Ok(self.visible(leader, self.proc(leader).vps()))
     }
 
     /// Whether a process is alone in both its process group and its session.
     pub(super) fn alone_in_group_and_session(&self, leader: RealPid) -> bool {
         let proc = self.proc(leader);
-        self.groups.get(&proc.pgid).is_some_and(|m| m.len() == 1)
-            && self.sessions.get(&proc.sid) == Some(&1)
+        self.group_len(proc.pgid) == 1 && self.sessions.get(&proc.sid) == Some(&1)
     }
 }

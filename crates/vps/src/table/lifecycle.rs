@@ -18,7 +18,7 @@ impl Table {
     ) -> Result<Forked, Errno> {
         let leader = self.caller(caller)?;
         let proc = self.proc(leader);
-        let vps = proc.vps;
+        let vps = proc.vps();
         let thread = flags.contains(CloneFlags::CLONE_THREAD);
         let sibling = flags.contains(CloneFlags::CLONE_PARENT);
         if sibling && !thread && self.is_init(leader) {
@@ -64,7 +64,7 @@ impl Table {
         let tgid = if thread { leader } else { real };
         let child = self.insert_task(real, tgid, vps);
         if thread {
-            self.proc_mut(leader).threads.push(real);
+            self.threads.insert((leader, real));
         } else {
             self.insert_process(real, vps, parent, pgid, sid, disp);
         }
@@ -101,7 +101,7 @@ impl Table {
         leader == HOST_INIT
             || self
                 .proc(leader)
-                .vps
+                .vps()
                 .is_some_and(|slot| self.vps(slot).init == leader)
     }
 
@@ -111,10 +111,8 @@ impl Table {
         if caller.real() != leader {
             // A thread other than the leader ends alone (pthread_exit) and
             // is released at once: threads are never waited for.
-            let vps = self.proc(leader).vps;
-            self.proc_mut(leader)
-                .threads
-                .retain(|t| *t != caller.real());
+            let vps = self.proc(leader).vps();
+            self.threads.remove(&(leader, caller.real()));
             self.remove_task(caller.real(), vps);
             return Ok(());
         }
@@ -128,17 +126,18 @@ impl Table {
     /// Ends a live process (every thread) with `status`. Not for the host init.
     pub(super) fn exit_group(&mut self, leader: RealPid, status: WaitStatus) {
         debug_assert!(leader != HOST_INIT && !self.proc(leader).is_zombie());
-        let vps = self.proc(leader).vps;
+        let vps = self.proc(leader).vps();
         if let Some(slot) = vps {
             if self.vps(slot).init == leader {
                 self.zap_vps(slot, leader);
             }
         }
-        for thread in std::mem::take(&mut self.proc_mut(leader).threads) {
+        let threads: Vec<RealPid> = self.threads_of(leader).collect();
+        for thread in threads {
+            self.threads.remove(&(leader, thread));
             self.remove_task(thread, vps);
         }
-        self.proc_mut(leader).waitable.clear();
-        for child in std::mem::take(&mut self.proc_mut(leader).children) {
+        while let Some(child) = self.first_child(leader) {
             let reaper = self.reaper_for(child, leader);
             self.reparent(child, reaper);
         }
@@ -171,10 +170,7 @@ impl Table {
             }
         }
         let zombies: Vec<RealPid> = self
-            .proc(init)
-            .children
-            .iter()
-            .copied()
+            .children(init)
             .filter(|c| self.proc(*c).is_zombie())
             .collect();
         for zombie in zombies {
@@ -186,7 +182,7 @@ impl Table {
     /// child's VPS (OpenVZ: `owner_env->init_entry`), unless the child is
     /// that init or the init is the one exiting; else the host init.
     fn reaper_for(&self, child: RealPid, dying: RealPid) -> RealPid {
-        match self.proc(child).vps {
+        match self.proc(child).vps() {
             Some(slot) => {
                 let init = self.vps(slot).init;
                 let init_alive = self.procs.get(&init).is_some_and(|p| !p.is_zombie());
@@ -202,13 +198,13 @@ impl Table {
 
     /// Gives `child` a new parent; a zombie is then notified to it afresh.
     fn reparent(&mut self, child: RealPid, reaper: RealPid) {
+        self.unlink_child(child);
+        self.link_child(reaper, child);
         let proc = self.proc_mut(child);
-        proc.parent = Some(reaper);
         if reaper == HOST_INIT {
             proc.adopted_by_host_init = true;
         }
         let zombie = proc.is_zombie();
-        self.proc_mut(reaper).children.insert(child);
         self.refresh_waitable(child);
         if zombie {
             self.notify_parent_of_exit(child);
@@ -233,23 +229,19 @@ impl Table {
     /// Releases a zombie process: its PID, its group and session membership,
     /// and its VPS once that VPS is dying and empty.
     pub(super) fn reap(&mut self, leader: RealPid) {
-        let proc = self.procs.remove(&leader).expect("a zombie to reap");
-        debug_assert!(matches!(proc.run, RunState::Zombie(_)) && proc.threads.is_empty());
-        if let Some(parent) = proc.parent {
-            if let Some(p) = self.procs.get_mut(&parent) {
-                p.children.remove(&leader);
-                p.waitable.remove(&leader);
-            }
-        }
-        for child in &proc.children {
+        debug_assert!(self.proc(leader).is_zombie() && self.threads_of(leader).next().is_none());
+        self.unlink_child(leader);
+        while let Some(child) = self.first_child(leader) {
             // Only a forced reap (destroy_vps) can leave children behind.
-            self.reparent(*child, HOST_INIT);
+            self.reparent(child, HOST_INIT);
         }
-        self.leave_group(leader, proc.pgid);
+        let pgid = self.proc(leader).pgid;
+        self.leave_group(leader, pgid);
+        let proc = self.procs.remove(&leader).expect("a zombie to reap");
         self.leave_session(proc.sid);
         self.release_number(proc.pgid);
         self.release_number(proc.sid);
-        self.remove_task(leader, proc.vps);
+        self.remove_task(leader, proc.vps());
     }
 
     /// Removes one task (thread or leader whose process is gone or going).

@@ -6,13 +6,18 @@
 //! [`lifecycle`] (fork, exit, reaping), [`wait`], [`groups`] (process groups and
 //! sessions), [`signals`] (dispositions, delivery, kill), [`container`] (VPS
 //! create, destroy, enter) and [`view`] (translation, lookup, ps), with the
-//! storage in [`tasks`] and [`procs`] (arrays indexed by real PID) and the
-//! invariant checks in [`audit`].
+//! storage in [`tasks`] and [`procs`] (arrays indexed by real PID, allocated
+//! as PIDs are used), the links between processes in [`relations`], and the
+//! invariant checks in [`audit`]. The layout and its memory cost are in
+//! `docs/semantics.md`, section 7.
 //!
 //! Numbers: a real PID is *in use* while a task has it as its PID or a process
 //! group or session has it as its ID (the three uses of Linux's `struct pid`).
-//! A number in use may carry a virtual number in one VPS (`vnrs`, mirrored in
-//! that VPS's `v2r`), the pair OpenVZ keeps in `pid->vnr`/`pid->veid`.
+//! A number in use may carry a virtual number in one VPS (kept in the number's
+//! slot of [`tasks`], the pair OpenVZ keeps in `pid->vnr`/`pid->veid`). A
+//! linear VPS needs no reverse map: virtual `v` can only be real
+//! `v & !VPID_DIV` (or the init, for 1), whose slot says whether it is. A
+//! sparse VPS keeps one (`v2r`).
 
 mod audit;
 mod checkpoint;
@@ -20,6 +25,7 @@ mod container;
 mod groups;
 mod lifecycle;
 mod procs;
+mod relations;
 mod signals;
 mod tasks;
 mod view;
@@ -27,7 +33,7 @@ mod wait;
 
 pub use audit::AuditError;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use vpid_core::{Errno, HOST_INIT_PID, RawPid, RealPid, VPID_DIV, VirtPid};
@@ -39,6 +45,7 @@ use crate::index::{MAX_VPS, ReadIndex};
 use crate::signal::Signal;
 use crate::wait_status::WaitStatus;
 use procs::Procs;
+use relations::{Group, Links, PairSet};
 use tasks::Tasks;
 
 type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -55,15 +62,12 @@ enum RunState {
 /// A thread group, keyed by its leader's real PID.
 #[derive(Clone, Debug)]
 struct Process {
-    vps: Option<usize>,
+    /// Its VPS's slot (below `MAX_VPS`), `None` on the host: see [`Process::vps`].
+    vps_slot: Option<u16>,
     /// The parent process (its leader); `None` only for the host init.
     parent: Option<RealPid>,
-    children: Set<RealPid>,
-    /// The children `waitpid` may report: zombies, and children with an
-    /// unreported stop or continue. A subset of `children`.
-    waitable: BTreeSet<RealPid>,
-    /// The other threads of the group (not the leader).
-    threads: Vec<RealPid>,
+    /// Its places in its parent's child list and its group's member list.
+    links: Links,
     pgid: RealPid,
     sid: RealPid,
     run: RunState,
@@ -77,6 +81,16 @@ struct Process {
 }
 
 impl Process {
+    /// Its VPS's slot, `None` on the host.
+    fn vps(&self) -> Option<usize> {
+        self.vps_slot.map(usize::from)
+    }
+
+    /// Moves it to a VPS slot (below `MAX_VPS`).
+    fn set_vps(&mut self, slot: usize) {
+        self.vps_slot = Some(u16::try_from(slot).expect("a VPS slot below MAX_VPS"));
+    }
+
     fn is_zombie(&self) -> bool {
         matches!(self.run, RunState::Zombie(_))
     }
@@ -92,8 +106,8 @@ struct Vps {
     numproc: Option<u32>,
     /// Every task of the VPS (threads included, zombies included).
     members: Set<RealPid>,
-    /// Virtual number → real number, for every number in use that has a
-    /// virtual number in this VPS.
+    /// Sparse mode only: virtual number → real number, for every number in
+    /// use that has a virtual number in this VPS (empty in linear mode).
     v2r: Map<RawPid, RealPid>,
 }
 
@@ -104,12 +118,16 @@ pub(crate) struct Table {
     alloc: PidAllocator,
     tasks: Tasks,
     procs: Procs,
-    /// Process group → member processes (zombies included until reaped).
-    groups: Map<RealPid, Set<RealPid>>,
+    /// Process group → its member list (zombies included until reaped),
+    /// threaded through the members' [`Links`].
+    groups: Map<RealPid, Group>,
     /// Session → number of member processes.
     sessions: Map<RealPid, u32>,
-    /// Real number → (VPS slot, virtual number).
-    vnrs: Map<RealPid, (usize, VirtPid)>,
+    /// (leader, thread) for every thread that is not its group's leader.
+    threads: PairSet,
+    /// (parent, child) for every child `waitpid` may report: zombies, and
+    /// children with an unreported stop or continue.
+    waitable: PairSet,
     vpses: Vec<Option<Vps>>,
     vps_slots: BTreeMap<VpsId, usize>,
     free_vps_slots: Vec<usize>,
@@ -132,7 +150,8 @@ impl Table {
             procs: Procs::new(pid_max),
             groups: Map::default(),
             sessions: Map::default(),
-            vnrs: Map::default(),
+            threads: PairSet::new(),
+            waitable: PairSet::new(),
             vpses: vec![None; MAX_VPS],
             vps_slots: BTreeMap::new(),
             free_vps_slots: (0..MAX_VPS).rev().collect(),
@@ -181,7 +200,7 @@ impl Table {
 
     /// The VPS slot of a task (any thread).
     fn vps_of_task(&self, real: RealPid) -> Option<usize> {
-        self.proc(self.tasks.at(real).tgid).vps
+        self.proc(self.tasks.at(real).tgid).vps()
     }
 
     // ----- numbers -----
@@ -196,7 +215,8 @@ impl Table {
         if self.in_use(n) || n == HOST_INIT || !self.alloc.is_used(n.as_raw()) {
             return;
         }
-        if let Some((slot, virt)) = self.vnrs.remove(&n) {
+        if let Some((slot, virt)) = self.tasks.vnr(n) {
+            self.tasks.set_vnr(n, None);
             self.vps_mut(slot).v2r.remove(&virt.as_raw());
             self.ix.set_sparse(slot, virt.as_raw(), None);
         }
@@ -206,22 +226,59 @@ impl Table {
 
     /// Gives real number `n` the virtual number `virt` in the VPS in `slot`.
     fn set_vnr(&mut self, slot: usize, n: RealPid, virt: VirtPid) {
-        self.vnrs.insert(n, (slot, virt));
-        self.vps_mut(slot).v2r.insert(virt.as_raw(), n);
-        self.ix.set_sparse(slot, virt.as_raw(), Some(n));
+        self.tasks.set_vnr(n, Some((slot, virt)));
+        let vps = self.vps_mut(slot);
+        if vps.sparse {
+            vps.v2r.insert(virt.as_raw(), n);
+            self.ix.set_sparse(slot, virt.as_raw(), Some(n));
+        }
     }
 
-    /// Switches a VPS to sparse mapping, keeping every number it has.
+    /// Switches a VPS to sparse mapping, keeping every number it has: its
+    /// members' PIDs, and the group and session IDs it numbered.
     fn make_sparse(&mut self, slot: usize) {
+        let numbers: Vec<RealPid> = self
+            .vps(slot)
+            .members
+            .iter()
+            .chain(self.groups.keys())
+            .chain(self.sessions.keys())
+            .copied()
+            .collect();
+        let mut v2r = Map::default();
+        for n in numbers {
+            if let Some((s, virt)) = self.tasks.vnr(n) {
+                if s == slot {
+                    v2r.insert(virt.as_raw(), n);
+                }
+            }
+        }
+        self.ix.make_sparse(slot, v2r.iter().map(|(v, r)| (*v, *r)));
         let vps = self.vps_mut(slot);
         vps.sparse = true;
-        let entries: Vec<(RawPid, RealPid)> = vps.v2r.iter().map(|(v, r)| (*v, *r)).collect();
-        self.ix.make_sparse(slot, entries.into_iter());
+        vps.v2r = v2r;
+    }
+
+    /// The real number a virtual number stands for in the VPS in `slot`.
+    /// vpid-check: virt=virtual
+    fn virt_to_real(&self, slot: usize, virt: RawPid) -> Option<RealPid> {
+        let vps = self.vps(slot);
+        if vps.sparse {
+            return vps.v2r.get(&virt).copied();
+        }
+        let v = VirtPid::from_raw(virt)?;
+        let real = if virt == 1 {
+            vps.init
+        } else {
+            v.linear_real()?
+        };
+        (self.tasks.vnr(real) == Some((slot, v))).then_some(real)
     }
 
     /// Whether `virt` is a virtual number in use in the VPS in `slot`.
+    /// vpid-check: virt=virtual
     fn vnr_taken(&self, slot: usize, virt: RawPid) -> bool {
-        self.vps(slot).v2r.contains_key(&virt)
+        self.virt_to_real(slot, virt).is_some()
     }
 
     /// The automatic virtual number of a new real number in a VPS, as
@@ -277,11 +334,9 @@ impl Table {
         self.procs.insert(
             leader,
             Process {
-                vps,
+                vps_slot: vps.map(|s| u16::try_from(s).expect("a VPS slot below MAX_VPS")),
                 parent,
-                children: Set::default(),
-                waitable: BTreeSet::new(),
-                threads: Vec::new(),
+                links: Links::default(),
                 pgid,
                 sid,
                 run: RunState::Running,
@@ -294,9 +349,9 @@ impl Table {
             },
         );
         if let Some(p) = parent {
-            self.proc_mut(p).children.insert(leader);
+            self.link_child(p, leader);
         }
-        self.groups.entry(pgid).or_default().insert(leader);
+        self.join_group(leader, pgid);
         *self.sessions.entry(sid).or_default() += 1;
     }
 
@@ -307,17 +362,8 @@ impl Table {
             return;
         }
         self.leave_group(leader, old);
-        self.groups.entry(pgid).or_default().insert(leader);
+        self.join_group(leader, pgid);
         self.release_number(old);
-    }
-
-    fn leave_group(&mut self, leader: RealPid, pgid: RealPid) {
-        if let Some(members) = self.groups.get_mut(&pgid) {
-            members.remove(&leader);
-            if members.is_empty() {
-                self.groups.remove(&pgid);
-            }
-        }
     }
 
     fn leave_session(&mut self, sid: RealPid) {
@@ -329,30 +375,16 @@ impl Table {
         }
     }
 
-    /// Puts a child in (or takes it out of) its parent's waitable set,
-    /// after its zombie, stop or continue state changed.
-    fn refresh_waitable(&mut self, child: RealPid) {
-        let proc = self.proc(child);
-        let waitable = proc.is_zombie() || proc.stop_unreported || proc.continued_unreported;
-        let Some(parent) = proc.parent else { return };
-        let set = &mut self.proc_mut(parent).waitable;
-        if waitable {
-            set.insert(child);
-        } else {
-            set.remove(&child);
-        }
-    }
-
     /// Publishes a task's current numbers and state in the read index.
     fn publish(&self, real: RealPid) {
         let task = self.tasks.at(real);
         let proc = self.proc(task.tgid);
-        let pid = self.visible(real, proc.vps);
-        let tgid = self.visible(task.tgid, proc.vps);
+        let pid = self.visible(real, proc.vps());
+        let tgid = self.visible(task.tgid, proc.vps());
         let t = TaskRef::from_parts(real, task.generation);
-        self.ix.publish(t, proc.vps, pid, tgid);
+        self.ix.publish(t, proc.vps(), pid, tgid);
         if proc.is_zombie() {
-            self.ix.update(real, proc.vps, pid, tgid, true);
+            self.ix.update(real, proc.vps(), pid, tgid, true);
         }
     }
 
@@ -360,16 +392,17 @@ impl Table {
     fn republish(&self, real: RealPid) {
         let task = self.tasks.at(real);
         let proc = self.proc(task.tgid);
-        let pid = self.visible(real, proc.vps);
-        let tgid = self.visible(task.tgid, proc.vps);
-        self.ix.update(real, proc.vps, pid, tgid, proc.is_zombie());
+        let pid = self.visible(real, proc.vps());
+        let tgid = self.visible(task.tgid, proc.vps());
+        self.ix
+            .update(real, proc.vps(), pid, tgid, proc.is_zombie());
     }
 
     /// Every task (leaders and threads), unordered.
     fn all_tasks(&self) -> impl Iterator<Item = RealPid> + '_ {
         self.procs
-            .iter()
-            .flat_map(|(leader, p)| std::iter::once(leader).chain(p.threads.iter().copied()))
+            .keys()
+            .chain(self.threads.iter().map(|(_, thread)| *thread))
     }
 
     /// How many tasks the table holds (for the leak checks).
@@ -380,5 +413,17 @@ impl Table {
     /// How many real numbers are in use (for the leak checks).
     pub(crate) fn numbers_in_use(&self) -> usize {
         self.alloc.used()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_stays_compact() {
+        // The memory budget (docs/semantics.md, section 7) counts on these.
+        assert_eq!(size_of::<Links>(), 20);
+        assert!(size_of::<Process>() <= 72, "{}", size_of::<Process>());
     }
 }

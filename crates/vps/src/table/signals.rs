@@ -67,7 +67,7 @@ impl Table {
         if pid == i32::MIN {
             return Err(Errno::ESRCH);
         }
-        let ctx = self.proc(leader).vps;
+        let ctx = self.proc(leader).vps();
         let targets: Vec<RealPid> = match pid {
             p if p > 0 => vec![self.tasks.at(self.find_task(ctx, p)?).tgid],
             0 => self.group_members(ctx, self.proc(leader).pgid),
@@ -96,7 +96,7 @@ impl Table {
     pub(crate) fn reboot(&mut self, caller: TaskRef, raw: u32) -> Result<(), Errno> {
         let leader = self.caller(caller)?;
         let cmd = RebootCmd::from_raw(raw)?;
-        let Some(slot) = self.proc(leader).vps else {
+        let Some(slot) = self.proc(leader).vps() else {
             return Err(Errno::EPERM);
         };
         if cmd.stops() {
@@ -109,12 +109,8 @@ impl Table {
     /// The processes of group `pgid` reachable from `ctx`, by real PID.
     fn group_members(&self, ctx: Option<usize>, pgid: RealPid) -> Vec<RealPid> {
         let mut members: Vec<RealPid> = self
-            .groups
-            .get(&pgid)
-            .into_iter()
-            .flatten()
-            .copied()
-            .filter(|m| self.accessible(ctx, self.proc(*m).vps))
+            .group_list(pgid)
+            .filter(|m| self.accessible(ctx, self.proc(*m).vps()))
             .collect();
         members.sort_unstable();
         members
@@ -135,7 +131,7 @@ impl Table {
         };
         let mut targets: Vec<RealPid> = candidates
             .into_iter()
-            .filter(|&p| p != caller && self.visible(p, self.proc(p).vps) > 1)
+            .filter(|&p| p != caller && self.visible(p, self.proc(p).vps()) > 1)
             .collect();
         targets.sort_unstable();
         targets
@@ -150,7 +146,7 @@ impl Table {
         let disp = proc.disp.get(sig);
         let protected = target == HOST_INIT
             || proc
-                .vps
+                .vps()
                 .is_some_and(|slot| ctx == Some(slot) && self.vps(slot).init == target);
         if protected && (sig.is_kernel_only() || disp != Disposition::Handler) {
             return; // init protection (checklist 16; the host init as Linux)

@@ -1,8 +1,13 @@
-//! The task table: one small entry per real PID, indexed directly (a dense
-//! array is faster than a hash map for a PID space bounded by `pid_max`), with
-//! each PID's generation counter kept across the tasks that hold it.
+//! The task table: one small entry per real PID, indexed directly by its
+//! dense slot (see [`crate::slots`]: a dense array is faster than a hash map
+//! for a PID space bounded by `pid_max`), with
+//! each PID's generation counter kept across the tasks that hold it, and the
+//! number's virtual number (OpenVZ's `pid->vnr`/`pid->veid`), which outlives
+//! the task while the number stays in use as a group or session ID.
 
-use vpid_core::RealPid;
+use vpid_core::{RealPid, VirtPid};
+
+use crate::slots::{SlotArray, slot_count, slot_of};
 
 /// A task (thread) of the table. Everything shared by a thread group lives
 /// in the process of its leader.
@@ -14,33 +19,39 @@ pub(super) struct Task {
     pub(super) tgid: RealPid,
 }
 
-/// One slot: the generation survives the task, so the next holder of the
-/// PID gets a new one.
+/// One slot (16 bytes): the generation survives the task, so the next holder
+/// of the PID gets a new one.
 #[derive(Copy, Clone, Debug, Default)]
 struct Slot {
     generation: u32,
     tgid: Option<RealPid>,
+    /// The number's virtual number, in the VPS `vnr_vps - 1`.
+    vnr: Option<VirtPid>,
+    vnr_vps: u16,
 }
 
 /// Every task, by real PID.
 #[derive(Clone, Debug)]
 pub(super) struct Tasks {
-    slots: Vec<Slot>,
+    slots: SlotArray<Slot>,
     count: usize,
+    /// How many slots hold a virtual number.
+    vnr_count: usize,
 }
 
 impl Tasks {
     /// An empty table for PIDs below `pid_max`.
     pub(super) fn new(pid_max: i32) -> Self {
         Tasks {
-            slots: vec![Slot::default(); pid_max as usize],
+            slots: SlotArray::new(slot_count(pid_max)),
             count: 0,
+            vnr_count: 0,
         }
     }
 
     /// The task with this PID, if any.
     pub(super) fn get(&self, real: RealPid) -> Option<Task> {
-        let slot = self.slots.get(real.as_raw() as usize)?;
+        let slot = self.slots.get(slot_of(real))?;
         slot.tgid.map(|tgid| Task {
             generation: slot.generation,
             tgid,
@@ -60,7 +71,7 @@ impl Tasks {
     /// Adds a task with a fresh generation of its PID's slot; returns the
     /// generation.
     pub(super) fn insert(&mut self, real: RealPid, tgid: RealPid) -> u32 {
-        let slot = &mut self.slots[real.as_raw() as usize];
+        let slot = self.slots.get_mut_or_alloc(slot_of(real));
         debug_assert!(slot.tgid.is_none(), "{real} taken twice");
         slot.generation = slot.generation.wrapping_add(1).max(1);
         slot.tgid = Some(tgid);
@@ -70,7 +81,9 @@ impl Tasks {
 
     /// Removes a task; its slot keeps the generation.
     pub(super) fn remove(&mut self, real: RealPid) {
-        let slot = &mut self.slots[real.as_raw() as usize];
+        let Some(slot) = self.slots.get_mut(slot_of(real)) else {
+            return;
+        };
         if slot.tgid.take().is_some() {
             self.count -= 1;
         }
@@ -79,5 +92,27 @@ impl Tasks {
     /// How many tasks there are.
     pub(super) fn len(&self) -> usize {
         self.count
+    }
+
+    /// The virtual number of real number `n`, with its VPS slot.
+    pub(super) fn vnr(&self, n: RealPid) -> Option<(usize, VirtPid)> {
+        let slot = self.slots.get(slot_of(n))?;
+        Some((usize::from(slot.vnr_vps).checked_sub(1)?, slot.vnr?))
+    }
+
+    /// Gives `n` a virtual number in a VPS slot (below `MAX_VPS`), or none.
+    pub(super) fn set_vnr(&mut self, n: RealPid, vnr: Option<(usize, VirtPid)>) {
+        let slot = self.slots.get_mut_or_alloc(slot_of(n));
+        self.vnr_count =
+            self.vnr_count + usize::from(vnr.is_some()) - usize::from(slot.vnr.is_some());
+        slot.vnr = vnr.map(|(_, virt)| virt);
+        slot.vnr_vps = vnr.map_or(0, |(vps, _)| {
+            u16::try_from(vps + 1).expect("a VPS slot below MAX_VPS")
+        });
+    }
+
+    /// How many numbers have a virtual number.
+    pub(super) fn vnr_count(&self) -> usize {
+        self.vnr_count
     }
 }

@@ -13,8 +13,8 @@ impl Table {
     /// reads as 0.
     pub(super) fn visible(&self, n: RealPid, ctx: Option<usize>) -> RawPid {
         let Some(slot) = ctx else { return n.as_raw() };
-        match self.vnrs.get(&n) {
-            Some((s, virt)) if *s == slot => virt.as_raw(),
+        match self.tasks.vnr(n) {
+            Some((s, virt)) if s == slot => virt.as_raw(),
             Some(_) => 0,
             None => n.as_raw(),
         }
@@ -26,7 +26,7 @@ impl Table {
     pub(super) fn resolve(&self, ctx: Option<usize>, raw: RawPid) -> Option<RealPid> {
         match ctx {
             Some(slot) if raw == 1 || (raw > 0 && has_marker_bit(raw)) => {
-                self.vps(slot).v2r.get(&raw).copied()
+                self.virt_to_real(slot, raw)
             }
             _ => RealPid::from_raw(raw),
         }
@@ -52,14 +52,14 @@ impl Table {
     /// The VPS slot a caller sees from (`None` = the host).
     pub(crate) fn context(&self, caller: TaskRef) -> Result<Option<usize>, Errno> {
         let leader = self.caller(caller)?;
-        Ok(self.proc(leader).vps)
+        Ok(self.proc(leader).vps())
     }
 
     /// The parent of a process as `ctx` sees it: 0 if it has none or it is
     /// outside `ctx` (a VPS init's parent, an entered task's host parent).
     fn parent_seen(&self, leader: RealPid, ctx: Option<usize>) -> RawPid {
         match self.proc(leader).parent {
-            Some(p) if self.accessible(ctx, self.proc(p).vps) => self.visible(p, ctx),
+            Some(p) if self.accessible(ctx, self.proc(p).vps()) => self.visible(p, ctx),
             _ => 0,
         }
     }
@@ -67,14 +67,14 @@ impl Table {
     /// `getppid`.
     pub(crate) fn getppid(&self, caller: TaskRef) -> Result<RawPid, Errno> {
         let leader = self.caller(caller)?;
-        Ok(self.parent_seen(leader, self.proc(leader).vps))
+        Ok(self.parent_seen(leader, self.proc(leader).vps()))
     }
 
     /// The process `pid` names for `getpgid`/`getsid` (0 = the caller).
     /// vpid-check: pid=view
     fn id_target(&self, caller: TaskRef, pid: RawPid) -> Result<(RealPid, Option<usize>), Errno> {
         let leader = self.caller(caller)?;
-        let ctx = self.proc(leader).vps;
+        let ctx = self.proc(leader).vps();
         let target = match pid {
             0 => leader,
             p => self.tasks.at(self.find_task(ctx, p)?).tgid,
@@ -126,9 +126,9 @@ impl Table {
             sid: self.visible(proc.sid, ctx),
             state,
             exit_status,
-            vps: proc.vps.filter(|_| host_view).map(|s| self.vps(s).id),
+            vps: proc.vps().filter(|_| host_view).map(|s| self.vps(s).id),
             vpid: proc
-                .vps
+                .vps()
                 .filter(|_| host_view)
                 .map(|s| self.visible(real, Some(s))),
             task: TaskRef::from_parts(real, task.generation),

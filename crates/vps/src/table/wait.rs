@@ -1,9 +1,8 @@
 //! `waitpid` in all its forms.
 
-use std::ops::Bound::{Excluded, Unbounded};
-
 use vpid_core::{Errno, RawPid, RealPid, WaitOptions};
 
+use super::relations::members_after;
 use super::{RunState, Table};
 use crate::ids::TaskRef;
 use crate::wait_status::{WaitStatus, Waited};
@@ -41,7 +40,7 @@ impl Table {
         if pid == i32::MIN {
             return Err(Errno::ESRCH);
         }
-        let ctx = self.proc(leader).vps;
+        let ctx = self.proc(leader).vps();
         let want = match pid {
             -1 => WaitFor::Any,
             0 => WaitFor::Group(self.proc(leader).pgid),
@@ -58,19 +57,16 @@ impl Table {
                 WaitFor::Group(g) => g == proc.pgid,
                 WaitFor::Nothing => false,
             };
-            wanted && table.accessible(ctx, proc.vps)
+            wanted && table.accessible(ctx, proc.vps())
         };
         // Is there any matching child at all? (ECHILD if not.) Each form
         // looks only where its children can be.
-        let me = self.proc(leader);
         let matched = match want {
-            WaitFor::Any => me.children.iter().any(|c| fits(self, *c)),
-            WaitFor::Pid(p) => me.children.contains(&p) && fits(self, p),
-            WaitFor::Group(g) => self.groups.get(&g).is_some_and(|members| {
-                members
-                    .iter()
-                    .any(|m| me.children.contains(m) && fits(self, *m))
-            }),
+            WaitFor::Any => self.children(leader).any(|c| fits(self, c)),
+            WaitFor::Pid(p) => self.is_child_of(p, leader) && fits(self, p),
+            WaitFor::Group(g) => self
+                .group_list(g)
+                .any(|m| self.is_child_of(m, leader) && fits(self, m)),
             WaitFor::Nothing => false,
         };
         if !matched {
@@ -81,12 +77,10 @@ impl Table {
         // specific PID looks only at itself).
         let mut after: Option<RealPid> = None;
         loop {
-            let waitable = &self.proc(leader).waitable;
             let next = match (want, after) {
-                (WaitFor::Pid(p), None) => waitable.contains(&p).then_some(p),
+                (WaitFor::Pid(p), None) => self.waitable.contains(&(leader, p)).then_some(p),
                 (WaitFor::Pid(_), Some(_)) => None,
-                (_, None) => waitable.first().copied(),
-                (_, Some(last)) => waitable.range((Excluded(last), Unbounded)).next().copied(),
+                (_, after) => members_after(&self.waitable, leader, after).next(),
             };
             let Some(child) = next else { break };
             after = Some(child);

@@ -37,9 +37,6 @@ pub enum OpError {
         #[source]
         source: std::io::Error,
     },
-    /// This build of the model cannot do it.
-    #[error("{0} is not supported by this build of vps")]
-    Unsupported(&'static str),
     /// The model could not checkpoint the VPS.
     #[error("checkpoint failed: {message}")]
     Checkpoint {
@@ -69,7 +66,6 @@ impl OpError {
             OpError::UnknownName(_)
             | OpError::OtherHost { .. }
             | OpError::HostExists(_)
-            | OpError::Unsupported(_)
             | OpError::Io { .. } => None,
         }
     }
