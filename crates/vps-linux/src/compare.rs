@@ -10,6 +10,7 @@
 //! different ways (a process alive on one side and dead or absent on the
 //! other), since the states no longer correspond after it.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::protocol::{Actor, Call, Disposition, Ids, Outcome, Plan, Seen, Step, StepObservation};
@@ -113,28 +114,6 @@ pub const CHOSEN_PID_CHECK: KnownDifference = KnownDifference {
     linux: "set_tid takes any number below pid_max: a taken one, 1 included, is EEXIST",
 };
 
-/// The order in which `waitpid(-1)` reports zombie children.
-pub const WAIT_ORDER: KnownDifference = KnownDifference {
-    name: "wait-order",
-    origin: Origin::ModelBug,
-    openvz: "the model reports a parent's zombie children in the order of their real \
-             PIDs (its children are a set ordered by PID); OpenVZ 2.6.18 walks the \
-             parent's list of children, as Linux does",
-    linux: "waitpid(-1) walks the parent's list of children: forked children in the order \
-            of their forks, then orphans it adopted, appended as their parents died",
-};
-
-/// A terminating signal sent to a stopped process.
-pub const STOPPED_STAYS_STOPPED: KnownDifference = KnownDifference {
-    name: "stopped-stays-stopped",
-    origin: Origin::ModelBug,
-    openvz: "the model ends a stopped process at once when it gets a signal whose \
-             default action terminates it (SIGTERM, SIGHUP, SIGUSR1); OpenVZ 2.6.18 \
-             leaves it pending, as Linux does",
-    linux: "a stopped process stays stopped with the signal pending (only SIGKILL ends \
-            it at once); it dies of the signal when SIGCONT continues it",
-};
-
 /// The orphaned process group rules.
 pub const ORPHANED_PGRP: KnownDifference = KnownDifference {
     name: "orphaned-pgrp",
@@ -149,15 +128,13 @@ pub const ORPHANED_PGRP: KnownDifference = KnownDifference {
 };
 
 /// Every known difference.
-pub const KNOWN_DIFFERENCES: [&KnownDifference; 10] = [
+pub const KNOWN_DIFFERENCES: [&KnownDifference; 8] = [
     &INIT_GROUP,
     &INIT_SETSID,
     &HOST_SIGNAL_TO_INIT,
     &HOST_KILL_ALL,
     &CHOSEN_PID_CHECK,
-    &WAIT_ORDER,
     &ORPHANED_PGRP,
-    &STOPPED_STAYS_STOPPED,
     &INIT_SIGCONT,
     &REAL_PID_IN_VPS,
 ];
@@ -472,17 +449,21 @@ struct Context<'a> {
     history: &'a History,
 }
 
-/// Whether some process is in group or session 1 in the model and in the
-/// host init's group or session (invisible, 0) on Linux.
-fn groups_split(model: &StepObservation, linux: &StepObservation) -> bool {
-    model.processes.iter().any(
-        |(actor, seen)| match (seen, seen_of(&linux.processes, *actor)) {
-            (Seen::Alive(m), Some(Seen::Alive(l))) => {
-                (m.pgid == 1 && l.pgid == 0) || (m.sid == 1 && l.sid == 0)
+/// Tracks the processes that are, or were when they were last seen alive,
+/// in group or session 1 in the model and in the host init's group or
+/// session (invisible, 0) on Linux. A process seen alive and no longer split
+/// (the VPS init after its setsid) leaves the set; one that died split stays
+/// in it, since a zombie keeps its group and snapshots show only the living.
+fn update_split(split: &mut BTreeSet<Actor>, model: &StepObservation, linux: &StepObservation) {
+    for (actor, seen) in &model.processes {
+        if let (Seen::Alive(m), Some(Seen::Alive(l))) = (seen, seen_of(&linux.processes, *actor)) {
+            if (m.pgid == 1 && l.pgid == 0) || (m.sid == 1 && l.sid == 0) {
+                split.insert(*actor);
+            } else {
+                split.remove(actor);
             }
-            _ => false,
-        },
-    )
+        }
+    }
 }
 
 /// A rule: the known difference that explains a raw difference at a step,
@@ -490,19 +471,17 @@ fn groups_split(model: &StepObservation, linux: &StepObservation) -> bool {
 type Rule = fn(Context<'_>, &Raw) -> Option<&'static KnownDifference>;
 
 /// The rules, tried in order.
-const RULES: [Rule; 14] = [
+const RULES: [Rule; 12] = [
     real_pid_in_vps,
     init_group_ids,
     init_group_query,
     init_setsid,
     init_group_refused,
     init_group_membership,
-    wait_order,
     chosen_pid_check,
     host_signal_to_init,
     host_kill_all_esrch,
     init_sigcont,
-    stopped_stays_stopped,
     orphaned_pgrp,
     host_kill_all_reaches_init,
 ];
@@ -522,17 +501,26 @@ fn real_pid_in_vps(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifferen
     if ctx.step.actor == Actor::Host {
         return None;
     }
-    let named = match ctx.step.call {
-        Call::Kill { pid, .. } | Call::Wait { pid, .. } => pid.checked_abs(),
-        Call::Getpgid { pid } | Call::Getsid { pid } => Some(pid),
-        _ => None,
+    let by_real_pid = |pid: i32| pid > 1 && ctx.vps_real_pids.contains(&pid);
+    let linux_failed = |errnos: &[i32]| {
+        matches!(raw.linux, Value::Outcome(Outcome::Failed(e)) if errnos.contains(&e))
     };
-    let by_real_pid = named.is_some_and(|pid| pid > 1 && ctx.vps_real_pids.contains(&pid));
-    let not_found = matches!(
-        raw.linux,
-        Value::Outcome(Outcome::Failed(libc::ESRCH | libc::ECHILD))
-    );
-    (by_real_pid && raw.aspect == Aspect::Outcome && not_found).then_some(&REAL_PID_IN_VPS)
+    let explained = match ctx.step.call {
+        Call::Kill { pid, .. } | Call::Wait { pid, .. } => {
+            pid.checked_abs().is_some_and(by_real_pid) && linux_failed(&[libc::ESRCH, libc::ECHILD])
+        }
+        Call::Getpgid { pid } | Call::Getsid { pid } => {
+            by_real_pid(pid) && linux_failed(&[libc::ESRCH])
+        }
+        // The target by its real PID: not found on Linux. The group by its
+        // real ID: no such group in the caller's session on Linux.
+        Call::Setpgid { pid, pgid } => {
+            (by_real_pid(pid) && linux_failed(&[libc::ESRCH]))
+                || (by_real_pid(pgid) && linux_failed(&[libc::EPERM]))
+        }
+        _ => false,
+    };
+    (explained && raw.aspect == Aspect::Outcome).then_some(&REAL_PID_IN_VPS)
 }
 
 /// The IDs a process sees: 1 in the model, 0 (the host init's, invisible)
@@ -616,19 +604,6 @@ fn init_group_membership(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDi
         .then_some(&INIT_GROUP)
 }
 
-fn wait_order(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
-    let any_child = matches!(ctx.step.call, Call::Wait { pid, .. } if pid <= 0);
-    matches!(
-        (raw.aspect, raw.model, raw.linux),
-        (
-            Aspect::Outcome,
-            Value::Outcome(Outcome::Waited { pid: m, .. }),
-            Value::Outcome(Outcome::Waited { pid: l, .. })
-        ) if m != l && any_child
-    )
-    .then_some(&WAIT_ORDER)
-}
-
 fn chosen_pid_check(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
     let unchoosable = matches!(&ctx.step.call, Call::Fork { set_tid, .. }
         if set_tid.first().is_some_and(|&pid| !is_choosable_virtual(pid)));
@@ -708,19 +683,6 @@ fn init_sigcont(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference>
             ) if ctx.inits.contains(actor)
         ))
     .then_some(&INIT_SIGCONT)
-}
-
-/// Killed in the model, still stopped on Linux, by a signal other than
-/// SIGKILL.
-fn stopped_stays_stopped(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
-    let Aspect::Liveness(actor) = raw.aspect else {
-        return None;
-    };
-    (seen_of(&ctx.history.before, actor) == Some(Seen::Stopped)
-        && is_kill(ctx.step, |_, sig| sig != libc::SIGKILL)
-        && raw.model == Value::State(State::Exited)
-        && raw.linux == Value::State(State::Stopped))
-    .then_some(&STOPPED_STAYS_STOPPED)
 }
 
 /// Stopped in the model only: a terminal stop signal discarded in an
@@ -878,25 +840,24 @@ pub fn compare(steps: &Plan, model: &[StepObservation], linux: &[StepObservation
     let inits = VpsInits::of(steps, model);
     let vps_real_pids = vps_real_pids(steps);
     let mut history = History::default();
-    let mut group_split = false;
+    let mut split = BTreeSet::new();
     for (index, step) in steps.steps.iter().enumerate() {
         let (Some(m), Some(l)) = (model.get(index), linux.get(index)) else {
             break;
         };
         comparison.steps_compared += 1;
         let raws = raw_differences(step, m, l);
-        // Sticky: a zombie keeps the group it had, and snapshots show only
-        // the living.
-        group_split = group_split
-            || index
-                .checked_sub(1)
-                .and_then(|before| Some((model.get(before)?, linux.get(before)?)))
-                .is_some_and(|(m, l)| groups_split(m, l));
+        if let Some((m, l)) = index
+            .checked_sub(1)
+            .and_then(|before| Some((model.get(before)?, linux.get(before)?)))
+        {
+            update_split(&mut split, m, l);
+        }
         let ctx = Context {
             step,
             inits: &inits,
             vps_real_pids: &vps_real_pids,
-            group_split,
+            group_split: !split.is_empty(),
             history: &history,
         };
         let explained: Vec<_> = raws.iter().map(|raw| explain(ctx, raw)).collect();

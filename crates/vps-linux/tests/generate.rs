@@ -8,7 +8,7 @@ use vps_linux::protocol::{Call, Outcome};
 
 fn every_step_has_a_live_caller(scenario: RandomScenario) -> TestResult {
     let plan = scenario.0;
-    if plan.steps.first() != Some(&create_vps()) || plan.steps.len() > MAX_STEPS + 2 {
+    if plan.steps.first() != Some(&create_vps()) || plan.steps.len() > MAX_STEPS + 3 {
         return TestResult::error(format!("malformed:\n{plan}"));
     }
     let run = run_model(&plan).expect("the model starts");

@@ -40,7 +40,7 @@ pub const FORMAT_VERSION: u16 = 1;
 
 /// The schema text written in every image's header.
 pub const SCHEMA: &str = "vpid-image/1 postcard {settings{numproc:option<u32>,sparse:bool,pid_max:i32},\
-tasks:[{vpid,vtgid,vppid,vpgid,vsid:i32,state:running|stopped{signal}|zombie{wstatus},\
+tasks:[{vpid,vtgid,vppid:i32,child_rank:u32,vpgid,vsid:i32,state:running|stopped{signal}|zombie{wstatus},\
 ignored,handled,pending:u64 signal masks,stop_unreported,continued_unreported,did_exec:bool}],\
 orphan_ids:[i32]}";
 
@@ -86,6 +86,10 @@ pub struct TaskImage {
     pub vtgid: i32,
     /// Its parent's virtual PID; 0 for the VPS init, whose parent is outside.
     pub vppid: i32,
+    /// Its place among its parent's children, in the order they joined the
+    /// parent (fork or adoption): the order `waitpid(-1)` considers them in.
+    /// 0 for threads.
+    pub child_rank: u32,
     /// Its virtual process-group ID.
     pub vpgid: i32,
     /// Its virtual session ID.
@@ -610,6 +614,7 @@ mod tests {
             vpid,
             vtgid: vpid,
             vppid,
+            child_rank: 0,
             vpgid,
             vsid,
             state: TaskStateImage::Running,

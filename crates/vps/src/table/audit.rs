@@ -108,7 +108,7 @@ impl Table {
                 })?;
                 let cp = &self.procs[&c];
                 let waitable = cp.is_zombie() || cp.stop_unreported || cp.continued_unreported;
-                check(waitable == self.waitable.contains(&(leader, c)), || {
+                check(waitable == self.is_waitable(leader, c), || {
                     format!("{leader}'s child {c}: waitable set wrong")
                 })?;
             }
@@ -123,10 +123,11 @@ impl Table {
         check(linked_children == with_parent, || {
             format!("{linked_children} processes in child lists, {with_parent} have a parent")
         })?;
-        for &(parent, c) in &self.waitable {
-            check(self.is_child_of(c, parent), || {
-                format!("{parent} lists {c} as waitable")
-            })?;
+        for &(parent, seq, c) in &self.waitable {
+            check(
+                self.is_child_of(c, parent) && self.procs[&c].child_seq == seq,
+                || format!("{parent} lists {c} as waitable"),
+            )?;
         }
         for &(leader, t) in &self.threads {
             check(self.procs.contains_key(&leader), || {

@@ -60,6 +60,7 @@ impl Table {
                 vpid: virt(real, real, "it entered from the host and kept its real pid")?,
                 vtgid: virt(leader, real, "its thread group has no virtual pid")?,
                 vppid,
+                child_rank: 0,
                 vpgid: virt(proc.pgid, real, "its process group has no virtual id")?,
                 vsid: virt(proc.sid, real, "its session has no virtual id")?,
                 state: match proc.run {
@@ -78,6 +79,7 @@ impl Table {
             });
         }
         tasks.sort_unstable_by_key(|t| t.vpid);
+        self.rank_children(slot, &vps.members, &mut tasks);
         orphan_ids.sort_unstable();
         orphan_ids.dedup();
         Ok(VpsImage {
@@ -89,6 +91,33 @@ impl Table {
             tasks,
             orphan_ids,
         })
+    }
+
+    /// Sets each process's `child_rank`: its place among its parent's
+    /// children by the order they joined (`tasks` sorted by virtual PID, in
+    /// step with `members` by their virtual numbers).
+    fn rank_children(&self, slot: usize, members: &Set<RealPid>, tasks: &mut [TaskImage]) {
+        let mut by_parent: HashMap<i32, Vec<(u64, usize)>> = HashMap::new();
+        let position: HashMap<i32, usize> =
+            tasks.iter().enumerate().map(|(i, t)| (t.vpid, i)).collect();
+        for &real in members {
+            let task = self.tasks.at(real);
+            if task.tgid != real {
+                continue; // threads are nobody's children
+            }
+            let vpid = self.visible(real, Some(slot));
+            let i = position[&vpid];
+            by_parent
+                .entry(tasks[i].vppid)
+                .or_default()
+                .push((self.proc(real).child_seq, i));
+        }
+        for siblings in by_parent.values_mut() {
+            siblings.sort_unstable();
+            for (rank, &(_, i)) in siblings.iter().enumerate() {
+                tasks[i].child_rank = u32::try_from(rank).unwrap_or(u32::MAX);
+            }
+        }
     }
 
     /// Recreates a VPS from an image that [`VpsImage::validate`] accepted for
@@ -196,7 +225,8 @@ impl Table {
 }
 
 /// The processes (thread-group leaders) of a validated image, each after its
-/// parent: breadth first from the init.
+/// parent and after its older siblings (by `child_rank`): breadth first from
+/// the init, so every parent's children join it in their original order.
 fn processes_parents_first(image: &VpsImage) -> Vec<&TaskImage> {
     let mut children: HashMap<i32, Vec<&TaskImage>> = HashMap::new();
     let mut order = Vec::with_capacity(image.tasks.len());
@@ -209,7 +239,8 @@ fn processes_parents_first(image: &VpsImage) -> Vec<&TaskImage> {
     }
     let mut next = 0;
     while let Some(&t) = order.get(next) {
-        if let Some(kids) = children.remove(&t.vpid) {
+        if let Some(mut kids) = children.remove(&t.vpid) {
+            kids.sort_unstable_by_key(|k| (k.child_rank, k.vpid));
             order.extend(kids);
         }
         next += 1;

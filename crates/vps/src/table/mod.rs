@@ -45,7 +45,7 @@ use crate::index::{MAX_VPS, ReadIndex};
 use crate::signal::Signal;
 use crate::wait_status::WaitStatus;
 use procs::Procs;
-use relations::{Group, Links, PairSet};
+use relations::{Group, Links, PairSet, WaitSet};
 use tasks::Tasks;
 
 type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -78,6 +78,9 @@ struct Process {
     did_exec: bool,
     /// Reparented to the host init, which reaps it as soon as it exits.
     adopted_by_host_init: bool,
+    /// When it joined its parent's children (fork or adoption): `waitpid`
+    /// considers children in this order, as Linux walks its children list.
+    child_seq: u64,
 }
 
 impl Process {
@@ -125,9 +128,12 @@ pub(crate) struct Table {
     sessions: Map<RealPid, u32>,
     /// (leader, thread) for every thread that is not its group's leader.
     threads: PairSet,
-    /// (parent, child) for every child `waitpid` may report: zombies, and
-    /// children with an unreported stop or continue.
-    waitable: PairSet,
+    /// (parent, child_seq, child) for every child `waitpid` may report:
+    /// zombies, and children with an unreported stop or continue, in the
+    /// order they joined their parent.
+    waitable: WaitSet,
+    /// The next `child_seq`.
+    next_child_seq: u64,
     vpses: Vec<Option<Vps>>,
     vps_slots: BTreeMap<VpsId, usize>,
     free_vps_slots: Vec<usize>,
@@ -151,7 +157,8 @@ impl Table {
             groups: Map::default(),
             sessions: Map::default(),
             threads: PairSet::new(),
-            waitable: PairSet::new(),
+            waitable: WaitSet::new(),
+            next_child_seq: 0,
             vpses: vec![None; MAX_VPS],
             vps_slots: BTreeMap::new(),
             free_vps_slots: (0..MAX_VPS).rev().collect(),
@@ -346,6 +353,7 @@ impl Table {
                 pending: 0,
                 did_exec: false,
                 adopted_by_host_init: false,
+                child_seq: 0,
             },
         );
         if let Some(p) = parent {
@@ -424,6 +432,6 @@ mod tests {
     fn a_process_stays_compact() {
         // The memory budget (docs/semantics.md, section 7) counts on these.
         assert_eq!(size_of::<Links>(), 20);
-        assert!(size_of::<Process>() <= 72, "{}", size_of::<Process>());
+        assert!(size_of::<Process>() <= 80, "{}", size_of::<Process>());
     }
 }

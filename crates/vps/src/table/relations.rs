@@ -3,11 +3,13 @@
 //! A parent's children and a process group's members are intrusive
 //! doubly-linked lists threaded through the processes themselves ([`Links`]:
 //! five real-PID links per process, no allocation), so joining, leaving and
-//! walking cost O(1), O(1) and O(size). A process's other threads and a
-//! parent's waitable children are ordered sets of pairs shared by the whole
-//! table ([`PairSet`]), empty for the usual process with one thread and
-//! nothing to report; a range of the set lists one owner's members in
-//! ascending order (what `waitpid` needs: the lowest waitable child first).
+//! walking cost O(1), O(1) and O(size). A process's other threads are an
+//! ordered set of pairs shared by the whole table ([`PairSet`]), and a
+//! parent's waitable children an ordered set of triples ([`WaitSet`]), both
+//! empty for the usual process with one thread and nothing to report; a range
+//! of a set lists one owner's members in order. Waitable children are ordered
+//! by when they joined their parent (fork or adoption), which is the order in
+//! which Linux's `waitpid` walks its children list.
 
 use std::collections::BTreeSet;
 use std::ops::Bound::{Excluded, Included, Unbounded};
@@ -37,6 +39,26 @@ pub(super) struct Links {
 
 /// Pairs `(owner, member)`: `(leader, thread)` or `(parent, waitable child)`.
 pub(super) type PairSet = BTreeSet<(RealPid, RealPid)>;
+
+/// `(parent, child_seq, child)` for every waitable child.
+pub(super) type WaitSet = BTreeSet<(RealPid, u64, RealPid)>;
+
+/// The waitable children of `parent`, in the order they joined it, starting
+/// after the child that joined at `after`.
+pub(super) fn waitable_after(
+    set: &WaitSet,
+    parent: RealPid,
+    after: Option<u64>,
+) -> impl Iterator<Item = (u64, RealPid)> + '_ {
+    let start = match after {
+        Some(seq) => Excluded((parent, seq, RealPid::INIT)),
+        None => Included((parent, 0, RealPid::INIT)),
+    };
+    set.range((start, Unbounded))
+        .take_while(move |(p, _, _)| *p == parent)
+        .map(|(_, seq, c)| (*seq, *c))
+        .filter(move |(seq, _)| after.is_none_or(|a| *seq > a))
+}
 
 /// The members of `owner` in a pair set, ascending, starting after `after`.
 pub(super) fn members_after(
@@ -83,8 +105,11 @@ impl Table {
     /// Makes `child` (in no child list) a child of `parent`.
     pub(super) fn link_child(&mut self, parent: RealPid, child: RealPid) {
         let first = self.proc(parent).links.first_child;
+        let seq = self.next_child_seq;
+        self.next_child_seq += 1;
         let c = self.proc_mut(child);
         c.parent = Some(parent);
+        c.child_seq = seq;
         c.links.next_sibling = first;
         c.links.prev_sibling = None;
         if let Some(f) = first {
@@ -109,7 +134,22 @@ impl Table {
         let c = self.proc_mut(child);
         c.links.prev_sibling = None;
         c.links.next_sibling = None;
-        self.waitable.remove(&(parent, child));
+        let seq = c.child_seq;
+        self.waitable.remove(&(parent, seq, child));
+    }
+
+    /// The children of `parent`, in the order they joined it (what an exit
+    /// hands to the reaper, in that order, as Linux splices its list).
+    pub(super) fn children_in_join_order(&self, parent: RealPid) -> Vec<RealPid> {
+        let mut children: Vec<RealPid> = self.children(parent).collect();
+        children.sort_unstable_by_key(|c| self.proc(*c).child_seq);
+        children
+    }
+
+    /// Whether `child` of `parent` is in the waitable set.
+    pub(super) fn is_waitable(&self, parent: RealPid, child: RealPid) -> bool {
+        self.waitable
+            .contains(&(parent, self.proc(child).child_seq, child))
     }
 
     // ----- process groups -----
@@ -181,10 +221,11 @@ impl Table {
         let proc = self.proc(child);
         let waitable = proc.is_zombie() || proc.stop_unreported || proc.continued_unreported;
         let Some(parent) = proc.parent else { return };
+        let key = (parent, proc.child_seq, child);
         if waitable {
-            self.waitable.insert((parent, child));
+            self.waitable.insert(key);
         } else {
-            self.waitable.remove(&(parent, child));
+            self.waitable.remove(&key);
         }
     }
 }
@@ -249,7 +290,7 @@ mod tests {
     }
 
     #[test]
-    fn waitpid_reports_the_lowest_waitable_child_first() {
+    fn waitpid_reports_children_in_the_order_they_joined() {
         let (mut t, init) = table();
         let kids: Vec<TaskRef> = (0..4)
             .map(|_| t.fork(init, CloneFlags::empty(), None).expect("fork").child)

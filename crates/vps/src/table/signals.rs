@@ -151,8 +151,12 @@ impl Table {
         if protected && (sig.is_kernel_only() || disp != Disposition::Handler) {
             return; // init protection (checklist 16; the host init as Linux)
         }
-        if sig == Signal::SIGCONT {
-            self.continue_process(target);
+        if sig == Signal::SIGCONT && self.continue_process(target) {
+            // A fatal signal that came while it was stopped takes effect now.
+            if let Some(fatal) = self.pending_fatal(target) {
+                self.exit_group(target, WaitStatus::Signaled(fatal));
+                return;
+            }
         }
         let action = match disp {
             _ if sig.is_kernel_only() => sig.default_action(),
@@ -164,6 +168,14 @@ impl Table {
             Disposition::Default => sig.default_action(),
         };
         match action {
+            // A stopped process stays stopped: only SIGKILL ends it; any
+            // other fatal signal waits for SIGCONT (Linux `wants_signal`).
+            DefaultAction::Terminate
+                if sig != Signal::SIGKILL
+                    && matches!(self.proc(target).run, RunState::Stopped(_)) =>
+            {
+                self.proc_mut(target).pending |= sig.mask();
+            }
             DefaultAction::Terminate => self.exit_group(target, WaitStatus::Signaled(sig)),
             DefaultAction::Stop => self.stop_process(target, sig),
             DefaultAction::Ignore | DefaultAction::Continue => {}
@@ -182,16 +194,28 @@ impl Table {
         self.notify_parent_of_state(target);
     }
 
-    fn continue_process(&mut self, target: RealPid) {
+    /// Continues a stopped process; whether it was stopped.
+    fn continue_process(&mut self, target: RealPid) -> bool {
         let proc = self.proc_mut(target);
         if !matches!(proc.run, RunState::Stopped(_)) {
-            return;
+            return false;
         }
         proc.run = RunState::Running;
         proc.stop_unreported = false;
         proc.continued_unreported = true;
         self.refresh_waitable(target);
         self.notify_parent_of_state(target);
+        true
+    }
+
+    /// The lowest pending signal that kills the process by default and is
+    /// still at its default disposition: one that came while it was stopped.
+    fn pending_fatal(&self, target: RealPid) -> Option<Signal> {
+        let proc = self.proc(target);
+        Signal::in_mask(proc.pending).find(|&sig| {
+            proc.disp.get(sig) == Disposition::Default
+                && sig.default_action() == DefaultAction::Terminate
+        })
     }
 
     fn notify_parent_of_state(&mut self, child: RealPid) {

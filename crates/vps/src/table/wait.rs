@@ -2,7 +2,7 @@
 
 use vpid_core::{Errno, RawPid, RealPid, WaitOptions};
 
-use super::relations::members_after;
+use super::relations::waitable_after;
 use super::{RunState, Table};
 use crate::ids::TaskRef;
 use crate::wait_status::{WaitStatus, Waited};
@@ -72,18 +72,22 @@ impl Table {
         if !matched {
             return Err(Errno::ECHILD);
         }
-        // The lowest waitable child that fits and is reportable with these
-        // options: walk the waitable set in order without copying it (a
-        // specific PID looks only at itself).
-        let mut after: Option<RealPid> = None;
+        // The first waitable child, in the order the children joined, that
+        // fits and is reportable with these options: walk the waitable set
+        // in order without copying it (a specific PID looks only at itself).
+        let mut after: Option<u64> = None;
+        let mut looked_at_pid = false;
         loop {
-            let next = match (want, after) {
-                (WaitFor::Pid(p), None) => self.waitable.contains(&(leader, p)).then_some(p),
-                (WaitFor::Pid(_), Some(_)) => None,
-                (_, after) => members_after(&self.waitable, leader, after).next(),
+            let next = match want {
+                WaitFor::Pid(p) if !looked_at_pid => {
+                    looked_at_pid = true;
+                    self.is_waitable(leader, p).then(|| (self.proc(p).child_seq, p))
+                }
+                WaitFor::Pid(_) => None,
+                _ => waitable_after(&self.waitable, leader, after).next(),
             };
-            let Some(child) = next else { break };
-            after = Some(child);
+            let Some((seq, child)) = next else { break };
+            after = Some(seq);
             if !fits(self, child) {
                 continue;
             }

@@ -41,6 +41,9 @@ struct Task {
     pending: BTreeSet<i32>,
     did_exec: bool,
     adopted: bool,
+    /// When it joined its parent (fork or adoption): `waitpid` walks
+    /// children in this order, as Linux walks its children list.
+    joined: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -61,6 +64,8 @@ pub struct Model {
     vpses: BTreeMap<u32, Vps>,
     /// number → (VPS id, virtual number)
     vnr: BTreeMap<i32, (u32, i32)>,
+    /// The next `joined` stamp.
+    next_join: u64,
 }
 
 fn handle(real: i32, generation: u32) -> TaskRef {
@@ -76,6 +81,7 @@ impl Model {
             tasks: BTreeMap::new(),
             vpses: BTreeMap::new(),
             vnr: BTreeMap::new(),
+            next_join: 0,
         };
         let init = HOST_INIT;
         m.last = init;
@@ -142,6 +148,7 @@ impl Model {
             pending: BTreeSet::new(),
             did_exec: false,
             adopted: false,
+            joined: 0,
         }
     }
 
@@ -149,6 +156,8 @@ impl Model {
         let g = self.generations.entry(real).or_insert(0);
         *g = g.wrapping_add(1).max(1);
         task.generation = *g;
+        task.joined = self.next_join;
+        self.next_join += 1;
         self.tasks.insert(real, task);
         handle(real, *g)
     }
@@ -185,11 +194,15 @@ impl Model {
             .collect()
     }
 
+    /// The children of a process, in the order they joined it.
     fn children(&self, leader: i32) -> Vec<i32> {
-        self.leaders()
+        let mut children: Vec<i32> = self
+            .leaders()
             .into_iter()
             .filter(|c| self.tasks[c].parent == Some(leader))
-            .collect()
+            .collect();
+        children.sort_by_key(|c| self.tasks[c].joined);
+        children
     }
 
     fn threads(&self, leader: i32) -> Vec<i32> {
@@ -576,6 +589,8 @@ impl Model {
     fn reparent(&mut self, c: i32, reaper: i32) {
         let t = self.tasks.get_mut(&c).expect("child");
         t.parent = Some(reaper);
+        t.joined = self.next_join;
+        self.next_join += 1;
         if reaper == HOST_INIT {
             t.adopted = true;
         }
@@ -908,6 +923,15 @@ impl Model {
             x.stop_unreported = false;
             x.continued_unreported = true;
             self.sigchld_to_parent(t);
+            // A fatal signal that came while it was stopped takes effect now.
+            let fatal = self.tasks[&t].pending.iter().copied().find(|&n| {
+                self.disp(t, Signal(n)) == Disposition::Default
+                    && Signal(n).default_action() == DefaultAction::Terminate
+            });
+            if let Some(n) = fatal {
+                self.exit_group(t, WaitStatus::Signaled(Signal(n)));
+                return;
+            }
         }
         let action = if kernel_only {
             sig.default_action()
@@ -922,6 +946,13 @@ impl Model {
             }
         };
         match action {
+            // A stopped process stays stopped: only SIGKILL ends it; any
+            // other fatal signal waits for SIGCONT (Linux `wants_signal`).
+            DefaultAction::Terminate
+                if sig != Signal::SIGKILL && matches!(self.tasks[&t].run, Run::Stopped(_)) =>
+            {
+                self.tasks.get_mut(&t).expect("t").pending.insert(sig.0);
+            }
             DefaultAction::Terminate => self.exit_group(t, WaitStatus::Signaled(sig)),
             DefaultAction::Stop => {
                 if self.tasks[&t].run == Run::Running {
