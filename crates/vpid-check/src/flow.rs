@@ -410,6 +410,19 @@ const TRANSPARENT_METHODS: &[&str] = &[
 const ZERO_ARG_ONLY: &[&str] = &["get", "min", "max", "values", "values_mut", "keys"];
 /// Lookups in a collection: the element's kind (the key's kind is not tracked).
 const ONE_ARG_LOOKUPS: &[&str] = &["get", "get_mut", "remove", "take", "range"];
+/// Names of the standard collections' methods: on a receiver of unknown
+/// type they are taken to be a collection's, not a crate type's namesake.
+const COLLECTION_METHODS: &[&str] = &[
+    "contains",
+    "contains_key",
+    "get",
+    "get_mut",
+    "insert",
+    "remove",
+    "take",
+    "range",
+    "entry",
+];
 /// Insertions into a collection: the (last) argument must have the element's kind.
 const INSERTIONS: &[&str] = &["push", "push_back", "push_front", "insert"];
 const CLOSURE_METHODS: &[&str] = &[
@@ -2118,12 +2131,13 @@ impl Body<'_, '_, '_> {
         // A receiver of known type resolves among that type's methods; one
         // of unknown type (or a PID type calling the other PID type's
         // method: `real.linear_real()`), among every method of that name
-        // and arity.
+        // and arity, unless the name is a collection's (`contains`, `get`,
+        // ...): an untyped local set is far likelier than a crate type.
+        let collection_name = COLLECTION_METHODS.contains(&name.as_str());
         let resolved = owner
             .and_then(|o| table.resolve(&name, Some(o), true, n, cx))
             .or_else(|| {
-                owner
-                    .is_none_or(is_pid_type)
+                (owner.is_some_and(is_pid_type) || (owner.is_none() && !collection_name))
                     .then(|| table.resolve(&name, None, true, n, cx))
                     .flatten()
             });

@@ -141,7 +141,7 @@ pub const KNOWN_DIFFERENCES: [&KnownDifference; 8] = [
 
 /// Whether a number is what the model accepts as a chosen virtual PID.
 fn is_choosable_virtual(pid: i32) -> bool {
-    pid > 1 && pid & vpid_core::VPID_DIV != 0
+    pid > 1 && vpid_core::has_marker_bit(pid)
 }
 
 /// Which observation of a step differs.

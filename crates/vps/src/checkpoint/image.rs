@@ -81,8 +81,10 @@ pub struct SettingsImage {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskImage {
     /// Its virtual PID (thread ID).
+    /// vpid-check: virtual
     pub vpid: i32,
     /// Its virtual thread-group ID.
+    /// vpid-check: virtual
     pub vtgid: i32,
     /// Its parent's virtual PID; 0 for the VPS init, whose parent is outside.
     pub vppid: i32,
@@ -91,8 +93,10 @@ pub struct TaskImage {
     /// 0 for threads.
     pub child_rank: u32,
     /// Its virtual process-group ID.
+    /// vpid-check: virtual
     pub vpgid: i32,
     /// Its virtual session ID.
+    /// vpid-check: virtual
     pub vsid: i32,
     /// Running, stopped or zombie.
     pub state: TaskStateImage,

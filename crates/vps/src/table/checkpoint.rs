@@ -31,6 +31,9 @@ impl Table {
             }),
         };
         let mut tasks = Vec::with_capacity(vps.members.len());
+        // Beside each task: (its parent, when it joined it) for a process,
+        // `None` for a thread, which is nobody's child.
+        let mut joined = Vec::with_capacity(vps.members.len());
         let mut orphan_ids = Vec::new();
         for &real in &vps.members {
             let leader = self.tasks.at(real).tgid;
@@ -56,6 +59,7 @@ impl Table {
                 }
             }
             let (ignored, handled) = proc.disp.masks();
+            joined.push((real == leader).then_some((proc.parent, proc.child_seq)));
             tasks.push(TaskImage {
                 vpid: virt(real, real, "it entered from the host and kept its real pid")?,
                 vtgid: virt(leader, real, "its thread group has no virtual pid")?,
@@ -78,8 +82,8 @@ impl Table {
                 did_exec: proc.did_exec,
             });
         }
+        rank_children(&mut tasks, &joined);
         tasks.sort_unstable_by_key(|t| t.vpid);
-        self.rank_children(slot, &vps.members, &mut tasks);
         orphan_ids.sort_unstable();
         orphan_ids.dedup();
         Ok(VpsImage {
@@ -91,33 +95,6 @@ impl Table {
             tasks,
             orphan_ids,
         })
-    }
-
-    /// Sets each process's `child_rank`: its place among its parent's
-    /// children by the order they joined (`tasks` sorted by virtual PID, in
-    /// step with `members` by their virtual numbers).
-    fn rank_children(&self, slot: usize, members: &Set<RealPid>, tasks: &mut [TaskImage]) {
-        let mut by_parent: HashMap<i32, Vec<(u64, usize)>> = HashMap::new();
-        let position: HashMap<i32, usize> =
-            tasks.iter().enumerate().map(|(i, t)| (t.vpid, i)).collect();
-        for &real in members {
-            let task = self.tasks.at(real);
-            if task.tgid != real {
-                continue; // threads are nobody's children
-            }
-            let vpid = self.visible(real, Some(slot));
-            let i = position[&vpid];
-            by_parent
-                .entry(tasks[i].vppid)
-                .or_default()
-                .push((self.proc(real).child_seq, i));
-        }
-        for siblings in by_parent.values_mut() {
-            siblings.sort_unstable();
-            for (rank, &(_, i)) in siblings.iter().enumerate() {
-                tasks[i].child_rank = u32::try_from(rank).unwrap_or(u32::MAX);
-            }
-        }
     }
 
     /// Recreates a VPS from an image that [`VpsImage::validate`] accepted for
@@ -155,11 +132,15 @@ impl Table {
             }
         }
         // Nothing can fail from here on.
+        let sparse = image
+            .tasks
+            .iter()
+            .map(|t| t.vpid)
+            .chain(image.orphan_ids.iter().copied())
+            .zip(&reals)
+            .any(|(virt, real)| virt != 1 && virt != real.to_linear_virt().as_raw());
         let real_of: HashMap<i32, RealPid> = numbers.iter().copied().zip(reals).collect();
         let init = real_of[&1];
-        let sparse = real_of
-            .iter()
-            .any(|(&v, r)| v != 1 && v != r.to_linear_virt().as_raw());
         self.free_vps_slots.pop();
         self.vps_slots.insert(id, slot);
         self.vpses[slot] = Some(Vps {
@@ -221,6 +202,23 @@ impl Table {
             self.publish(real);
         }
         Ok(init_task.expect("a validated image has an init"))
+    }
+}
+
+/// Sets each process's `child_rank`: its place among its parent's children,
+/// by when they joined it. `joined[i]` is task `i`'s parent and join stamp.
+fn rank_children(tasks: &mut [TaskImage], joined: &[Option<(Option<RealPid>, u64)>]) {
+    let mut by_parent: HashMap<Option<RealPid>, Vec<(u64, usize)>> = HashMap::new();
+    for (i, j) in joined.iter().enumerate() {
+        if let Some((parent, seq)) = j {
+            by_parent.entry(*parent).or_default().push((*seq, i));
+        }
+    }
+    for siblings in by_parent.values_mut() {
+        siblings.sort_unstable();
+        for (rank, &(_, i)) in siblings.iter().enumerate() {
+            tasks[i].child_rank = u32::try_from(rank).unwrap_or(u32::MAX);
+        }
     }
 }
 
