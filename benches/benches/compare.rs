@@ -322,56 +322,95 @@ fn timed_threads(
     start.elapsed()
 }
 
-fn scaling(c: &mut Criterion) {
-    let mut g = c.benchmark_group("scaling");
-    g.sample_size(10).measurement_time(Duration::from_secs(2));
-    let pop = Population::<Vps>::new(1000, false).expect("population fits");
-    let parents: Vec<_> = (0..2)
-        .map(|_| pop.design.fork(pop.init, None).expect("fork").child)
-        .collect();
-    let read = |thread: usize, ops: u64| {
+/// The scaling workloads on one design: a container of 1000 tasks, and one
+/// parent per thread for the writes.
+struct ScalingCase<D: Design> {
+    pop: Population<D>,
+    parents: Vec<D::Task>,
+}
+
+impl<D: Design> ScalingCase<D> {
+    fn new() -> Self {
+        let pop = Population::<D>::new(1000, false).expect("population fits");
+        let parents = (0..2)
+            .map(|_| pop.design.fork(pop.init, None).expect("fork").child)
+            .collect();
+        Self { pop, parents }
+    }
+
+    /// Random lookups only.
+    fn read_only(&self, thread: usize, ops: u64) {
         let mut rng = XorShift::new(thread as u64 + 1);
         for _ in 0..ops {
-            let nr = pop.pids[(rng.next_u64() % 1000) as usize];
-            black_box(pop.design.lookup(pop.init, nr).is_ok());
+            let nr = self.pop.pids[(rng.next_u64() % 1000) as usize];
+            black_box(self.pop.design.lookup(self.pop.init, nr).is_ok());
         }
-    };
-    let mixed = |thread: usize, ops: u64| {
+    }
+
+    /// Nine lookups in ten; the tenth operation is a fork, or the exit and
+    /// reap of the child forked before, by this thread's parent.
+    fn mixed_90_10(&self, thread: usize, ops: u64) {
+        let d = &self.pop.design;
         let mut rng = XorShift::new(thread as u64 + 1);
-        let parent = parents[thread];
+        let parent = self.parents[thread];
         let mut child = None;
         for _ in 0..ops {
             let r = rng.next_u64();
             if r % 10 == 0 {
                 child = match child {
-                    None => Some(pop.design.fork(parent, None).expect("fork")),
+                    None => Some(d.fork(parent, None).expect("fork")),
                     Some(f) => {
-                        pop.design.exit(f.child, 0).expect("exit");
-                        pop.design.reap(parent, f.pid).expect("reap");
+                        d.exit(f.child, 0).expect("exit");
+                        d.reap(parent, f.pid).expect("reap");
                         None
                     }
                 };
             } else {
-                let nr = pop.pids[((r >> 8) % 1000) as usize];
-                black_box(pop.design.lookup(pop.init, nr).is_ok());
+                let nr = self.pop.pids[((r >> 8) % 1000) as usize];
+                black_box(d.lookup(self.pop.init, nr).is_ok());
             }
         }
         if let Some(f) = child {
-            pop.design.exit(f.child, 0).expect("exit");
-            pop.design.reap(parent, f.pid).expect("reap");
+            d.exit(f.child, 0).expect("exit");
+            d.reap(parent, f.pid).expect("reap");
         }
-    };
-    for threads in [1u64, 2] {
-        g.bench_function(BenchmarkId::new("read_only", threads), |b| {
-            b.iter_custom(|iters| timed_threads(iters, threads, SCALING_OPS, &read));
-        });
-        g.bench_function(BenchmarkId::new("mixed_90_10", threads), |b| {
-            b.iter_custom(|iters| timed_threads(iters, threads, SCALING_OPS, &mixed));
-        });
     }
+
+    /// Both workloads on 1 and 2 threads, named `{prefix}{workload}/{threads}`.
+    fn bench(&self, g: &mut BenchmarkGroup<'_, WallTime>, prefix: &str) {
+        for threads in [1u64, 2] {
+            g.bench_function(
+                BenchmarkId::new(format!("{prefix}read_only"), threads),
+                |b| {
+                    b.iter_custom(|iters| {
+                        timed_threads(iters, threads, SCALING_OPS, &|t, ops| {
+                            self.read_only(t, ops)
+                        })
+                    });
+                },
+            );
+            g.bench_function(
+                BenchmarkId::new(format!("{prefix}mixed_90_10"), threads),
+                |b| {
+                    b.iter_custom(|iters| {
+                        timed_threads(iters, threads, SCALING_OPS, &|t, ops| {
+                            self.mixed_90_10(t, ops)
+                        })
+                    });
+                },
+            );
+        }
+    }
+}
+
+fn scaling(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scaling");
+    g.sample_size(10).measurement_time(Duration::from_secs(2));
+    ScalingCase::<Vps>::new().bench(&mut g, "");
     g.finish();
     // What two threads can gain on this machine at this moment: random reads
-    // of a dense atomic array, which share nothing that is written.
+    // of a dense atomic array, which share nothing that is written; and the
+    // rivals on the same workloads.
     let mut g = c.benchmark_group("scaling_reference");
     g.sample_size(10).measurement_time(Duration::from_secs(2));
     let dense: Vec<AtomicU64> = (0..1000).map(AtomicU64::new).collect();
@@ -386,27 +425,9 @@ fn scaling(c: &mut Criterion) {
             b.iter_custom(|iters| timed_threads(iters, threads, 8 * SCALING_OPS, &read_dense));
         });
     }
-    rival_reads::<Pspace>(&mut g);
-    rival_reads::<Pidns>(&mut g);
+    ScalingCase::<Pspace>::new().bench(&mut g, "pspace_");
+    ScalingCase::<Pidns>::new().bench(&mut g, "pidns_");
     g.finish();
-}
-
-/// The rivals' read-only scaling, for comparison with `scaling/read_only`.
-fn rival_reads<D: Design>(g: &mut BenchmarkGroup<'_, WallTime>) {
-    let pop = Population::<D>::new(1000, false).expect("population fits");
-    let read = |thread: usize, ops: u64| {
-        let mut rng = XorShift::new(thread as u64 + 1);
-        for _ in 0..ops {
-            let nr = pop.pids[(rng.next_u64() % 1000) as usize];
-            black_box(pop.design.lookup(pop.init, nr).is_ok());
-        }
-    };
-    for threads in [1u64, 2] {
-        let id = BenchmarkId::new(format!("{}_read_only", D::NAME), threads);
-        g.bench_function(id, |b| {
-            b.iter_custom(|iters| timed_threads(iters, threads, SCALING_OPS, &read));
-        });
-    }
 }
 
 /// Checkpoint a VPS of `n` tasks into memory, and restore that image as

@@ -167,8 +167,10 @@ pub fn checks(results: &Results, memory: Option<&Memory>) -> Vec<Check> {
     ));
     for (function, what) in [
         ("dense_array", "dense array reads"),
-        ("pspace_read_only", "pspace lookups"),
-        ("pidns_read_only", "pidns lookups"),
+        ("pspace_read_only", "pspace read_only"),
+        ("pidns_read_only", "pidns read_only"),
+        ("pspace_mixed_90_10", "pspace mixed_90_10"),
+        ("pidns_mixed_90_10", "pidns mixed_90_10"),
     ] {
         let mut reference = check(
             format!("scaling reference: {what}, speed-up 1 → 2 threads"),
