@@ -502,9 +502,7 @@ fn real_pid_in_vps(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifferen
         return None;
     }
     let by_real_pid = |pid: i32| pid > 1 && ctx.vps_real_pids.contains(&pid);
-    let linux_failed = |errnos: &[i32]| {
-        matches!(raw.linux, Value::Outcome(Outcome::Failed(e)) if errnos.contains(&e))
-    };
+    let linux_failed = |errnos: &[i32]| matches!(raw.linux, Value::Outcome(Outcome::Failed(e)) if errnos.contains(&e));
     let explained = match ctx.step.call {
         Call::Kill { pid, .. } | Call::Wait { pid, .. } => {
             pid.checked_abs().is_some_and(by_real_pid) && linux_failed(&[libc::ESRCH, libc::ECHILD])

@@ -70,12 +70,26 @@ fn agrees(test: &str, steps: Vec<Step>) {
     plan.extend(steps);
     let both = run_both(&mut agent, &Plan::new(plan)).expect("both runs complete");
     println!("{test}:\n{}", both.report());
-    assert!(both.comparison.is_explained(), "unexplained:\n{}", both.report());
-    assert!(both.comparison.stopped.is_none(), "diverged:\n{}", both.report());
+    assert!(
+        both.comparison.is_explained(),
+        "unexplained:\n{}",
+        both.report()
+    );
+    assert!(
+        both.comparison.stopped.is_none(),
+        "diverged:\n{}",
+        both.report()
+    );
     for t in &both.comparison.tolerated {
         let expected = (t.known.name == compare::INIT_GROUP.name && t.difference.step == 0)
             || t.known.name == compare::INIT_SETSID.name;
-        assert!(expected, "{} at step {}:\n{}", t.known.name, t.difference.step, both.report());
+        assert!(
+            expected,
+            "{} at step {}:\n{}",
+            t.known.name,
+            t.difference.step,
+            both.report()
+        );
     }
 }
 

@@ -81,7 +81,8 @@ impl Table {
             let next = match want {
                 WaitFor::Pid(p) if !looked_at_pid => {
                     looked_at_pid = true;
-                    self.is_waitable(leader, p).then(|| (self.proc(p).child_seq, p))
+                    self.is_waitable(leader, p)
+                        .then(|| (self.proc(p).child_seq, p))
                 }
                 WaitFor::Pid(_) => None,
                 _ => waitable_after(&self.waitable, leader, after).next(),
