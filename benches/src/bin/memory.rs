@@ -3,6 +3,7 @@
 //! `<target>/vpid-memory.json` for the report.
 //!
 //! Run it in release: `cargo run --release -p vpid-benches --bin memory`.
+#![forbid(unsafe_code)]
 
 use std::alloc::System;
 

@@ -4,6 +4,7 @@
 //! `cargo bench -p vpid-benches`, then
 //! `cargo run --release -p vpid-benches --bin memory`, then
 //! `cargo run -p vpid-benches --bin report`.
+#![forbid(unsafe_code)]
 
 use vpid_benches::report::{Machine, Memory, Paths, Verdict, load_results, render};
 

@@ -219,12 +219,12 @@ fn inside_view(host: &Host, init: TaskRef) -> InsideView {
     InsideView { ps, answers }
 }
 
+/// One task's `waitpid(-1)` answers: the child's PID and raw wait status.
+type Reaped = Vec<Result<Option<(RawPid, i32)>, Errno>>;
+
 /// What each live task of a VPS gets from `waitpid(-1)` until nothing is
 /// left to report, tasks taken in ps order.
-fn reap_all(
-    host: &Host,
-    init: TaskRef,
-) -> Vec<(RawPid, Vec<Result<Option<(RawPid, i32)>, Errno>>)> {
+fn reap_all(host: &Host, init: TaskRef) -> Vec<(RawPid, Reaped)> {
     let opts = WaitOptions::WNOHANG | WaitOptions::WUNTRACED | WaitOptions::WCONTINUED;
     live(host, init)
         .into_iter()
