@@ -225,6 +225,19 @@ pub fn checks(results: &Results, memory: Option<&Memory>) -> Vec<Check> {
             "×",
         ));
     }
+    // The checkpoint issue's target: under 1 µs per process each way.
+    for way in ["checkpoint", "restore"] {
+        for n in [1000u32, 100_000] {
+            out.push(check(
+                format!("checkpoint_restore: {way}, ns per process, n = {n}"),
+                results
+                    .median(&format!("checkpoint_restore/{way}/{n}"))
+                    .map(|ns| ns / f64::from(n)),
+                Bound::AtMost(1000.0),
+                " ns",
+            ));
+        }
+    }
     let bytes = |d: &str| memory.and_then(|m| m.bytes_per_task.get(d).copied());
     out.push(check(
         "memory: vps bytes per task".to_owned(),
@@ -296,5 +309,17 @@ mod tests {
         assert_eq!((rival.measured, rival.verdict), (Some(1.5), Verdict::Fail));
         assert_eq!(find("memory: vps bytes per task").verdict, Verdict::Missing);
         assert_eq!(find("fork_exit: vps / bitmap_alloc").bound, "≤ 40×");
+        let per_process = |ns: f64| {
+            let r = results(&[("checkpoint_restore/restore/1000", ns)]);
+            let all = checks(&r, None);
+            let c = all
+                .iter()
+                .find(|c| c.target == "checkpoint_restore: restore, ns per process, n = 1000")
+                .unwrap()
+                .clone();
+            (c.measured, c.verdict)
+        };
+        assert_eq!(per_process(500_000.0), (Some(500.0), Verdict::Pass));
+        assert_eq!(per_process(2_000_000.0), (Some(2000.0), Verdict::Fail));
     }
 }
