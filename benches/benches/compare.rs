@@ -203,7 +203,7 @@ fn fork_exit(c: &mut Criterion) {
 }
 
 /// A container `depth` levels below the host, with 1000 tasks forked by
-/// its init; the first of them forks in `nesting_fork_exit`.
+/// its init; the first of them forks in `nesting`.
 struct Nested<D: Nestable> {
     depth: usize,
     design: D,
@@ -255,7 +255,7 @@ impl<D: Nestable> Nested<D> {
 fn nesting(c: &mut Criterion) {
     let pidns: Vec<Nested<Pidns>> = [1, 4, 32].into_iter().map(Nested::new).collect();
     let pspace: Vec<Nested<Pspace>> = [1, 4, 32].into_iter().map(Nested::new).collect();
-    let mut g = c.benchmark_group("nesting_fork_exit");
+    let mut g = c.benchmark_group("nesting");
     pidns.iter().for_each(|n| n.fork_exit(&mut g));
     pspace.iter().for_each(|n| n.fork_exit(&mut g));
     g.finish();

@@ -110,7 +110,7 @@ fn plots(results: &Results) -> Vec<(String, String)> {
             .iter()
             .flat_map(|design| {
                 [
-                    ("fork_exit", "nesting_fork_exit"),
+                    ("fork_exit", "nesting"),
                     ("lookup", "nesting_lookup"),
                 ]
                 .map(|(what, group)| {
@@ -286,7 +286,7 @@ mod tests {
             ("translate/pidns/1000", 9.0),
             ("fork_exit/vps", 150.0),
             ("fork_exit/bitmap_alloc", 3.0),
-            ("nesting_fork_exit/pidns/4", 300.0),
+            ("nesting/pidns/4", 300.0),
         ] {
             results.0.insert(
                 id.to_owned(),

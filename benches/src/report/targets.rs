@@ -189,8 +189,8 @@ pub fn checks(results: &Results, memory: Option<&Memory>) -> Vec<Check> {
         out.push(reference);
     }
     let per_level = results
-        .median("nesting_fork_exit/pidns/32")
-        .zip(results.median("nesting_fork_exit/pidns/1"))
+        .median("nesting/pidns/32")
+        .zip(results.median("nesting/pidns/1"))
         .map(|(deep, shallow)| (deep - shallow) / 31.0);
     out.push(Check {
         target: "nesting reference: pidns fork_exit, ns added per level (1 → 32)".to_owned(),
