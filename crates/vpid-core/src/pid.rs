@@ -42,6 +42,7 @@ pub struct RealPid(NonZeroI32);
 #[derive(Copy, Clone, Eq, PartialEq, Ord, PartialOrd, Hash)]
 pub struct VirtPid(NonZeroI32);
 
+#[inline]
 const fn nonzero(raw: i32) -> NonZeroI32 {
     match NonZeroI32::new(raw) {
         Some(n) => n,

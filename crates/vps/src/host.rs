@@ -223,13 +223,14 @@ impl Host {
     // ----- identity -----
 
     /// `getpid`: the caller's TGID in its own view. Lock-free.
+    #[inline]
     pub fn getpid(&self, caller: TaskRef) -> Result<RawPid, Errno> {
-        self.index.live_task(caller).map(|v| v.tgid)
+        self.index.live_ids(caller).map(|(_, tgid)| tgid)
     }
 
     /// `gettid`: the caller's TID in its own view. Lock-free.
     pub fn gettid(&self, caller: TaskRef) -> Result<RawPid, Errno> {
-        self.index.live_task(caller).map(|v| v.pid)
+        self.index.live_ids(caller).map(|(pid, _)| pid)
     }
 
     /// `getppid`: 0 where the parent is not visible (a VPS init, a task
@@ -254,6 +255,7 @@ impl Host {
     /// plain number is a real PID that resolves only to a task of the same
     /// VPS; from the host, real PIDs resolve and marker-bit numbers do not.
     /// `ESRCH` otherwise. Lock-free.
+    #[inline]
     pub fn lookup(&self, caller: TaskRef, pid: RawPid) -> Result<TaskRef, Errno> {
         self.index.lookup(caller, pid)
     }
@@ -261,13 +263,14 @@ impl Host {
     /// A task's TID in a viewer's numbers: real for the host (or a host
     /// task), virtual for a task of the same VPS, 0 for a task the viewer
     /// cannot see. `ESRCH` for a stale task or viewer. Lock-free.
+    #[inline]
     pub fn pid_of(&self, viewer: Viewer, task: TaskRef) -> Result<RawPid, Errno> {
         match viewer {
             Viewer::Host => self.index.pid_in(None, task),
             Viewer::Task(who) => loop {
-                let me = self.index.live_task(who)?;
+                let me = self.index.caller(who)?;
                 let pid = self.index.pid_in(me.vps, task);
-                if self.index.unchanged(who, me) {
+                if self.index.still(who, me) {
                     return pid;
                 }
             },

@@ -5,29 +5,35 @@
 //! mutex holder (the only writer). It has two arrays:
 //!
 //! - one [`TaskSlot`] per number below `pid_max`, indexed by the real PID
-//!   itself: a `meta` word (generation,
-//!   VPS slot, present/zombie/busy flags, a version byte) and an `ids` word
-//!   (the task's PID and TGID as its own VPS sees them);
+//!   itself: a `meta` word (generation, VPS slot, present/zombie/busy flags,
+//!   a flag saying the task's PID is its linear virtual number, a version
+//!   byte) and an `ids` word (the task's PID and TGID as its own VPS sees
+//!   them);
 //! - one [`VpsSlot`] per VPS slot: the VPS id and mode, its init's real PID,
-//!   and, once the VPS goes sparse, a virtual → real array indexed by the
-//!   virtual number, allocated a chunk at a time as numbers are used.
+//!   and, once the VPS goes sparse, an array indexed by the virtual PID,
+//!   allocated a chunk at a time as numbers are used, whose entry is one word
+//!   holding the handle (real PID and generation) of the task with that PID,
+//!   0 if none: a sparse lookup reads that one word, not the task's slot.
 //!
-//! A reader loads `meta`, then `ids`, then `meta` again, and retries if the two
-//! `meta` values differ or the busy flag was set (a seqlock): a torn read is
-//! impossible. A reader that combines several slots re-checks the caller's
-//! `meta` at the end, so a VPS slot reused by a new VPS is never mixed with a
-//! caller from the old one (the caller's death is published before the slot is
-//! freed). Readers use acquire loads (plain loads on x86) and never write a
-//! shared cache line; the writer uses release stores, with the fences of a
-//! seqlock around a change to a live slot.
+//! A reader that needs `ids` loads `meta`, then `ids`, then `meta` again, and
+//! retries if the two `meta` values differ or the busy flag was set (a
+//! seqlock): a torn read is impossible. A reader that needs only what `meta`
+//! holds loads it once: one word is a consistent snapshot by itself. A
+//! lookup needs only `meta` words and, in a sparse VPS, one entry word: it
+//! reads the caller's `meta`, the VPS's, the target's (or the entry), and
+//! the caller's `meta` again at the end, retrying if it changed, so a VPS
+//! slot reused by a new VPS is never mixed with a caller from the old one
+//! (the caller's death is published before the slot is freed). Readers use
+//! acquire loads (plain loads on x86) and never write a shared cache line;
+//! the writer uses release stores, with the fences of a seqlock around a
+//! change to a live slot.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
 
-use vpid_core::{Errno, RawPid, RealPid, VPID_DIV, VirtPid, has_marker_bit};
+use vpid_core::{Errno, RawPid, RealPid, VPID_DIV, has_marker_bit};
 
 use crate::ids::{TaskRef, VpsId};
-use crate::slots::SlotArray;
 
 /// How many VPSes a host can hold at once.
 pub const MAX_VPS: usize = 4096;
@@ -38,6 +44,9 @@ const VPS_MASK: u64 = 0xffff << VPS_SHIFT;
 const PRESENT: u64 = 1 << 48;
 const ZOMBIE: u64 = 1 << 49;
 const BUSY: u64 = 1 << 50;
+/// The task's PID in its VPS is its linear virtual number, `real | VPID_DIV`:
+/// a linear lookup is answered from `meta` alone, without the `ids` word.
+const LINEAR_PID: u64 = 1 << 51;
 const VERSION_SHIFT: u32 = 56;
 const VERSION_ONE: u64 = 1 << VERSION_SHIFT;
 
@@ -56,7 +65,65 @@ struct TaskSlot {
 struct VpsSlot {
     meta: AtomicU64,
     init: AtomicU32,
-    sparse: OnceLock<SlotArray<AtomicU32>>,
+    sparse: OnceLock<SparseMap>,
+}
+
+/// One load of a live task's `meta` word: enough to know its VPS, and to
+/// check later (with [`ReadIndex::still`]) that nothing about it changed.
+#[derive(Copy, Clone, Eq, PartialEq, Debug)]
+pub(crate) struct CallerView {
+    meta: u64,
+    /// The task's VPS slot, `None` for a host task.
+    pub(crate) vps: Option<usize>,
+}
+
+const SPARSE_CHUNK_SHIFT: u32 = 10;
+const SPARSE_CHUNK: usize = 1 << SPARSE_CHUNK_SHIFT;
+
+/// A sparse VPS's entries, indexed by virtual PID, allocated a chunk of
+/// 1024 at a time on first write. A chunk is a fixed-size array, so a read
+/// is a chunk pointer and a masked index, with no second bounds check.
+struct SparseMap {
+    chunks: Box<[OnceLock<Box<[AtomicU64; SPARSE_CHUNK]>>]>,
+}
+
+impl SparseMap {
+    fn new(len: usize) -> Self {
+        SparseMap {
+            chunks: (0..len.div_ceil(SPARSE_CHUNK))
+                .map(|_| OnceLock::new())
+                .collect(),
+        }
+    }
+
+    /// Entry `i`, if its chunk is allocated.
+    #[inline]
+    fn get(&self, i: usize) -> Option<&AtomicU64> {
+        let chunk = self.chunks.get(i >> SPARSE_CHUNK_SHIFT)?.get()?;
+        Some(&chunk[i & (SPARSE_CHUNK - 1)])
+    }
+
+    /// Entry `i`, allocating its chunk if needed. Panics if `i` is out of
+    /// range.
+    fn get_or_alloc(&self, i: usize) -> &AtomicU64 {
+        let chunk = self.chunks[i >> SPARSE_CHUNK_SHIFT]
+            .get_or_init(|| Box::new(std::array::from_fn(|_| AtomicU64::new(0))));
+        &chunk[i & (SPARSE_CHUNK - 1)]
+    }
+
+    /// Every allocated entry with its index, ascending.
+    fn allocated(&self) -> impl Iterator<Item = (usize, &AtomicU64)> + '_ {
+        self.chunks
+            .iter()
+            .enumerate()
+            .filter_map(|(c, chunk)| Some((c, chunk.get()?)))
+            .flat_map(|(c, entries)| {
+                entries
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, e)| ((c << SPARSE_CHUNK_SHIFT) + i, e))
+            })
+    }
 }
 
 /// A consistent snapshot of one task's slot.
@@ -105,8 +172,11 @@ impl ReadIndex {
 
     // ----- readers -----
 
-    fn read_slot(&self, real: RealPid) -> Option<TaskView> {
-        let slot = self.tasks.get(real.as_raw() as usize)?;
+    /// A seqlock read of the slot at index `raw` (a real PID, or a number
+    /// no slot is published at).
+    #[inline]
+    fn read_slot(&self, raw: RawPid) -> Option<TaskView> {
+        let slot = self.tasks.get(usize::try_from(raw).ok()?)?;
         loop {
             let m1 = slot.meta.load(Ordering::Acquire);
             if m1 & BUSY != 0 {
@@ -122,10 +192,9 @@ impl ReadIndex {
             if m1 & PRESENT == 0 {
                 return None;
             }
-            let vps = ((m1 & VPS_MASK) >> VPS_SHIFT) as usize;
             return Some(TaskView {
                 meta: m1,
-                vps: vps.checked_sub(1),
+                vps: slot_in(m1),
                 pid: ids as u32 as i32,
                 tgid: (ids >> 32) as u32 as i32,
                 zombie: m1 & ZOMBIE != 0,
@@ -133,15 +202,77 @@ impl ReadIndex {
         }
     }
 
+    /// The `meta` word of the slot at index `raw`, if a task holds it. One load: the
+    /// word is a consistent snapshot by itself (a busy flag only says that
+    /// the `ids` word is changing, which a `meta`-only reader does not use).
+    #[inline]
+    fn read_meta(&self, raw: RawPid) -> Option<u64> {
+        let meta = self
+            .tasks
+            .get(usize::try_from(raw).ok()?)?
+            .meta
+            .load(Ordering::Acquire);
+        (meta & PRESENT != 0).then_some(meta)
+    }
+
+    /// The VPS of a calling task, if the handle is current and the task has
+    /// not exited: one load of its `meta` word.
+    #[inline]
+    pub(crate) fn caller(&self, task: TaskRef) -> Result<CallerView, Errno> {
+        match self.read_meta(task.real().as_raw()) {
+            Some(meta) if meta & ZOMBIE == 0 && meta & GEN_MASK == u64::from(task.generation()) => {
+                Ok(CallerView {
+                    meta,
+                    vps: slot_in(meta),
+                })
+            }
+            _ => Err(Errno::ESRCH),
+        }
+    }
+
+    /// Whether the caller's slot still holds exactly what `view` saw, after
+    /// every load before this call (the end of a seqlock read).
+    #[inline]
+    pub(crate) fn still(&self, task: TaskRef, view: CallerView) -> bool {
+        fence(Ordering::Acquire);
+        self.tasks[task.real().as_raw() as usize]
+            .meta
+            .load(Ordering::Relaxed)
+            == view.meta
+    }
+
     /// The slot of `task`, if the handle is current (zombies included).
     pub(crate) fn task(&self, task: TaskRef) -> Option<TaskView> {
-        self.read_slot(task.real())
+        self.read_slot(task.real().as_raw())
             .filter(|v| v.meta & GEN_MASK == u64::from(task.generation()))
     }
 
-    /// The slot of `task`, if the handle is current and the task has not exited.
-    pub(crate) fn live_task(&self, task: TaskRef) -> Result<TaskView, Errno> {
-        self.task(task).filter(|v| !v.zombie).ok_or(Errno::ESRCH)
+    /// The PID and TGID (in its own VPS's numbers) of a task that has not
+    /// exited: `getpid`'s path, a seqlock read whose checks of the `meta`
+    /// word (present, not a zombie, not busy, this generation) are one
+    /// masked compare.
+    #[inline]
+    pub(crate) fn live_ids(&self, task: TaskRef) -> Result<(RawPid, RawPid), Errno> {
+        let slot = self
+            .tasks
+            .get(task.real().as_raw() as usize)
+            .ok_or(Errno::ESRCH)?;
+        let want = u64::from(task.generation()) | PRESENT;
+        loop {
+            let m1 = slot.meta.load(Ordering::Acquire);
+            if m1 & (GEN_MASK | PRESENT | ZOMBIE | BUSY) != want {
+                if m1 & BUSY != 0 {
+                    std::hint::spin_loop();
+                    continue;
+                }
+                return Err(Errno::ESRCH);
+            }
+            let ids = slot.ids.load(Ordering::Relaxed);
+            fence(Ordering::Acquire);
+            if slot.meta.load(Ordering::Relaxed) == m1 {
+                return Ok((ids as u32 as RawPid, (ids >> 32) as u32 as RawPid));
+            }
+        }
     }
 
     /// Whether `task`'s slot still holds exactly what `view` saw.
@@ -158,55 +289,116 @@ impl ReadIndex {
         (meta & VPS_PRESENT != 0).then_some(VpsId(meta as u32))
     }
 
-    /// The real PID a virtual number stands for in the VPS in `slot`.
-    fn resolve_virtual(&self, slot: usize, raw: RawPid) -> Option<RealPid> {
-        let vps = self.vpses.get(slot)?;
-        let meta = vps.meta.load(Ordering::Acquire);
-        if meta & VPS_PRESENT == 0 {
-            return None;
-        }
-        if meta & VPS_SPARSE != 0 {
-            let real = vps
-                .sparse
-                .get()?
-                .get(usize::try_from(raw).ok()?)?
-                .load(Ordering::Acquire);
-            return RealPid::from_raw(real as i32);
-        }
-        if raw == 1 {
-            RealPid::from_raw(vps.init.load(Ordering::Acquire) as i32)
-        } else {
-            VirtPid::from_raw(raw)?.linear_real()
-        }
+    /// The task with virtual PID `raw` in a sparse VPS: one load of its
+    /// entry, which the writer keeps equal to the task's handle.
+    #[inline]
+    fn sparse_task(vps: &VpsSlot, raw: RawPid) -> Option<TaskRef> {
+        let word = vps
+            .sparse
+            .get()?
+            .get(usize::try_from(raw).ok()?)?
+            .load(Ordering::Acquire);
+        handle(word as u32 as RawPid, word >> 32)
     }
 
     /// `find_task_by_pid_ve`: the task a number names, seen from `caller`.
+    ///
+    /// The caller's `meta` word is read once before and once after (so that
+    /// its VPS slot cannot have been reused in between). A virtual number in
+    /// a linear VPS, the common case, then takes two more loads: the VPS's
+    /// `meta` (its mode) and the target's `meta`, whose [`LINEAR_PID`] flag
+    /// and VPS bits answer the lookup; each check is one masked compare.
+    #[inline]
     pub(crate) fn lookup(&self, caller: TaskRef, raw: RawPid) -> Result<TaskRef, Errno> {
+        let slot = self
+            .tasks
+            .get(caller.real().as_raw() as usize)
+            .ok_or(Errno::ESRCH)?;
+        let live = u64::from(caller.generation()) | PRESENT;
         loop {
-            let me = self.live_task(caller)?;
-            let found = self.lookup_from(me.vps, raw);
-            if self.unchanged(caller, me) {
+            let me = slot.meta.load(Ordering::Acquire);
+            if me & (GEN_MASK | PRESENT | ZOMBIE) != live {
+                return Err(Errno::ESRCH);
+            }
+            let found = self.lookup_in(me & VPS_MASK, raw);
+            fence(Ordering::Acquire);
+            if slot.meta.load(Ordering::Relaxed) == me {
                 return found.ok_or(Errno::ESRCH);
             }
         }
     }
 
-    pub(crate) fn lookup_from(&self, vps: Option<usize>, raw: RawPid) -> Option<TaskRef> {
-        let (real, want_pid) = match vps {
-            None => (RealPid::from_raw(raw)?, None),
-            Some(slot) if raw == 1 || (raw > 0 && has_marker_bit(raw)) => {
-                (self.resolve_virtual(slot, raw)?, Some(raw))
+    /// [`ReadIndex::lookup_from`] for a caller whose `meta` word has the VPS
+    /// bits `vps_bits`, with the linear case inline and the rest out of line.
+    #[inline]
+    fn lookup_in(&self, vps_bits: u64, raw: RawPid) -> Option<TaskRef> {
+        if vps_bits != 0 && raw > 1 && has_marker_bit(raw) {
+            let entry = self.vpses.get((vps_bits >> VPS_SHIFT) as usize - 1)?;
+            let mode = entry.meta.load(Ordering::Acquire) & (VPS_PRESENT | VPS_SPARSE);
+            if mode == VPS_PRESENT | VPS_SPARSE {
+                return Self::sparse_task(entry, raw);
             }
-            Some(_) => (RealPid::from_raw(raw)?, None),
+            if mode == VPS_PRESENT {
+                // Linear: virtual `raw` can only be real `raw & !VPID_DIV`,
+                // and is if that task is in this VPS with a linear PID.
+                let real = raw & !VPID_DIV;
+                let meta = self.tasks.get(real as usize)?.meta.load(Ordering::Acquire);
+                let want = PRESENT | LINEAR_PID | vps_bits;
+                return if meta & (PRESENT | LINEAR_PID | VPS_MASK) == want {
+                    handle(real, meta)
+                } else {
+                    None
+                };
+            }
+        }
+        self.lookup_out_of_line(vps_bits, raw)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lookup_out_of_line(&self, vps_bits: u64, raw: RawPid) -> Option<TaskRef> {
+        self.lookup_from(slot_in(vps_bits), raw)
+    }
+
+    /// The task `raw` names in the VPS in `vps` (`None`: the host).
+    ///
+    /// Numbers stay raw until the end: one [`RealPid`] is made, for the
+    /// handle found.
+    #[inline]
+    pub(crate) fn lookup_from(&self, vps: Option<usize>, raw: RawPid) -> Option<TaskRef> {
+        let Some(slot) = vps else {
+            // The host: real PIDs only.
+            return handle(raw, self.read_meta(raw)?);
+        };
+        if !names_by_entry(raw) {
+            // A real PID, which names a task of the same VPS only.
+            let meta = self.read_meta(raw)?;
+            return handle(raw, meta).filter(|_| slot_in(meta) == vps);
+        }
+        let entry = self.vpses.get(slot)?;
+        let meta = entry.meta.load(Ordering::Acquire);
+        if meta & VPS_PRESENT == 0 {
+            return None;
+        }
+        let real = if meta & VPS_SPARSE != 0 {
+            return Self::sparse_task(entry, raw);
+        } else if raw == 1 {
+            entry.init.load(Ordering::Acquire) as RawPid
+        } else {
+            // Linear: virtual `raw` can only be real `raw & !VPID_DIV`, and
+            // is if that task's PID is linear (one flag of its `meta`).
+            let real = raw & !VPID_DIV;
+            let meta = self.read_meta(real)?;
+            if meta & LINEAR_PID == 0 || slot_in(meta) != vps {
+                return None;
+            }
+            return handle(real, meta);
         };
         let view = self.read_slot(real)?;
-        if vps.is_some() && view.vps != vps {
+        if view.vps != vps || view.pid != raw {
             return None;
         }
-        if want_pid.is_some_and(|p| p != view.pid) {
-            return None;
-        }
-        Some(TaskRef::from_parts(real, (view.meta & GEN_MASK) as u32))
+        handle(real, view.meta)
     }
 
     /// A task's TID in `viewer`'s numbers (host: `None`), 0 if invisible.
@@ -216,6 +408,21 @@ impl ReadIndex {
             None => task.real().as_raw(),
             Some(_) if view.vps == viewer => view.pid,
             Some(_) => 0,
+        })
+    }
+
+    /// Every task a sparse VPS's entries name, with its virtual PID (for
+    /// the audit: each must be a task of that VPS with that PID).
+    pub(crate) fn sparse_entries(&self, slot: usize) -> Vec<(RawPid, Option<TaskRef>)> {
+        self.sparse_map(Some(slot)).map_or_else(Vec::new, |map| {
+            map.allocated()
+                .map(|(pid, entry)| (pid, entry.load(Ordering::Acquire)))
+                .filter(|(_, word)| *word != 0)
+                .map(|(pid, word)| {
+                    let task = handle(word as u32 as RawPid, word >> 32);
+                    (RawPid::try_from(pid).unwrap_or(RawPid::MAX), task)
+                })
+                .collect()
         })
     }
 
@@ -230,9 +437,15 @@ impl ReadIndex {
         let old = slot.meta.load(Ordering::Relaxed);
         slot.ids.store(ids_word(pid, tgid), Ordering::Relaxed);
         slot.meta.store(
-            next_version(old) | vps_bits(vps) | PRESENT | u64::from(task.generation()),
+            next_version(old)
+                | vps_bits(vps)
+                | linear_bit(task.real(), vps, pid)
+                | PRESENT
+                | u64::from(task.generation()),
             Ordering::Release,
         );
+        let generation = u64::from(task.generation());
+        self.set_entry(vps, pid, entry_word(task.real(), generation));
     }
 
     /// Changes a published task: its VPS and numbers (enter) or its zombie flag.
@@ -247,20 +460,34 @@ impl ReadIndex {
     ) {
         let slot = &self.tasks[real.as_raw() as usize];
         let old = slot.meta.load(Ordering::Relaxed);
+        let old_pid = slot.ids.load(Ordering::Relaxed) as u32 as RawPid;
+        let moved = (slot_in(old), old_pid) != (vps, pid);
+        if moved {
+            self.clear_entry(slot_in(old), old_pid, entry_word(real, old));
+        }
         slot.meta.store(old | BUSY, Ordering::Relaxed);
         fence(Ordering::Release);
         slot.ids.store(ids_word(pid, tgid), Ordering::Relaxed);
         let flags = PRESENT | if zombie { ZOMBIE } else { 0 };
         slot.meta.store(
-            next_version(old) | vps_bits(vps) | flags | (old & GEN_MASK),
+            next_version(old)
+                | vps_bits(vps)
+                | linear_bit(real, vps, pid)
+                | flags
+                | (old & GEN_MASK),
             Ordering::Release,
         );
+        if moved {
+            self.set_entry(vps, pid, entry_word(real, old));
+        }
     }
 
     /// Removes a reaped task.
     pub(crate) fn unpublish(&self, real: RealPid) {
         let slot = &self.tasks[real.as_raw() as usize];
         let old = slot.meta.load(Ordering::Relaxed);
+        let old_pid = slot.ids.load(Ordering::Relaxed) as u32 as RawPid;
+        self.clear_entry(slot_in(old), old_pid, entry_word(real, old));
         slot.meta
             .store(next_version(old) | (old & GEN_MASK), Ordering::Release);
     }
@@ -273,36 +500,54 @@ impl ReadIndex {
             .store(VPS_PRESENT | u64::from(id.0), Ordering::Release);
     }
 
-    /// Switches a VPS to sparse mode, with its current numbers.
-    pub(crate) fn make_sparse(
-        &self,
-        slot: usize,
-        numbers: impl Iterator<Item = (RawPid, RealPid)>,
-    ) {
+    /// Switches a VPS to sparse mode: an entry for each of its tasks
+    /// (`members`, in any order), then the mode bit.
+    pub(crate) fn make_sparse(&self, slot: usize, members: impl Iterator<Item = RealPid>) {
         let vps = &self.vpses[slot];
         let len = self.sparse_len;
-        let map = vps.sparse.get_or_init(|| SlotArray::new(len));
-        for (virt, real) in numbers {
-            map.get_or_alloc(virt as usize)
-                .store(real.as_raw() as u32, Ordering::Relaxed);
+        let map = vps.sparse.get_or_init(|| SparseMap::new(len));
+        for real in members {
+            let task = &self.tasks[real.as_raw() as usize];
+            let meta = task.meta.load(Ordering::Relaxed);
+            let pid = task.ids.load(Ordering::Relaxed) as u32 as RawPid;
+            if meta & PRESENT != 0 && slot_in(meta) == Some(slot) && names_by_entry(pid) {
+                map.get_or_alloc(pid as usize)
+                    .store(entry_word(real, meta), Ordering::Relaxed);
+            }
         }
         let meta = vps.meta.load(Ordering::Relaxed);
         vps.meta.store(meta | VPS_SPARSE, Ordering::Release);
     }
 
-    /// Sets (`Some`) or clears (`None`) one entry of a sparse VPS's map.
-    pub(crate) fn set_sparse(&self, slot: usize, virt: RawPid, real: Option<RealPid>) {
-        let Some(map) = self.vpses[slot].sparse.get() else {
+    /// The entries of the VPS in `vps`, if it is sparse (writer side).
+    fn sparse_map(&self, vps: Option<usize>) -> Option<&SparseMap> {
+        let entry = self.vpses.get(vps?)?;
+        if entry.meta.load(Ordering::Relaxed) & VPS_SPARSE == 0 {
+            return None;
+        }
+        entry.sparse.get()
+    }
+
+    /// Points virtual PID `pid` of a sparse VPS at a task (`word`). A task
+    /// that entered the VPS keeping its real PID has no entry: a lookup of a
+    /// real PID reads the task's slot.
+    fn set_entry(&self, vps: Option<usize>, pid: RawPid, word: u64) {
+        if !names_by_entry(pid) {
+            return;
+        }
+        if let (Some(map), Ok(i)) = (self.sparse_map(vps), usize::try_from(pid)) {
+            map.get_or_alloc(i).store(word, Ordering::Release);
+        }
+    }
+
+    /// Clears virtual PID `pid` of a sparse VPS, if it names the task `word`.
+    fn clear_entry(&self, vps: Option<usize>, pid: RawPid, word: u64) {
+        let Some(map) = self.sparse_map(vps) else {
             return;
         };
-        match real {
-            Some(r) => map
-                .get_or_alloc(virt as usize)
-                .store(r.as_raw() as u32, Ordering::Release),
-            None => {
-                if let Some(entry) = map.get(virt as usize) {
-                    entry.store(0, Ordering::Release);
-                }
+        if let Some(entry) = usize::try_from(pid).ok().and_then(|i| map.get(i)) {
+            if entry.load(Ordering::Relaxed) == word {
+                entry.store(0, Ordering::Release);
             }
         }
     }
@@ -322,6 +567,45 @@ fn ids_word(pid: RawPid, tgid: RawPid) -> u64 {
 
 fn vps_bits(vps: Option<usize>) -> u64 {
     vps.map_or(0, |s| (s as u64 + 1) << VPS_SHIFT)
+}
+
+/// A sparse entry: the handle of the task at `real` whose `meta` word (or
+/// generation) is `meta`.
+fn entry_word(real: RealPid, meta: u64) -> u64 {
+    u64::from(real.as_raw() as u32) | ((meta & GEN_MASK) << 32)
+}
+
+/// The handle of the task at real PID `raw` whose `meta` word is `meta`.
+#[inline]
+fn handle(raw: RawPid, meta: u64) -> Option<TaskRef> {
+    Some(TaskRef::from_parts(
+        RealPid::from_raw(raw)?,
+        (meta & GEN_MASK) as u32,
+    ))
+}
+
+/// Whether a VPS resolves PID `pid` through its map (in sparse mode) or its
+/// arithmetic (in linear mode): 1 and the marker-bit numbers. Any other
+/// number is a real PID, looked up by its own slot.
+/// vpid-check: pid=view
+fn names_by_entry(pid: RawPid) -> bool {
+    pid == 1 || (pid > 0 && has_marker_bit(pid))
+}
+
+/// The VPS slot a `meta` word names, `None` for a host task.
+#[inline]
+fn slot_in(meta: u64) -> Option<usize> {
+    (((meta & VPS_MASK) >> VPS_SHIFT) as usize).checked_sub(1)
+}
+
+/// [`LINEAR_PID`] if `pid`, a task's PID in its VPS, is its linear number.
+/// vpid-check: pid=view
+fn linear_bit(real: RealPid, vps: Option<usize>, pid: RawPid) -> u64 {
+    if vps.is_some() && pid == real.to_linear_virt().as_raw() {
+        LINEAR_PID
+    } else {
+        0
+    }
 }
 
 #[cfg(test)]
@@ -348,12 +632,9 @@ mod tests {
             None,
             "older generation"
         );
+        assert_eq!(ix.live_ids(t), Ok((400, 400)));
         ix.update(real(400), None, 400, 400, true);
-        assert_eq!(
-            ix.live_task(t),
-            Err(Errno::ESRCH),
-            "a zombie makes no calls"
-        );
+        assert_eq!(ix.live_ids(t), Err(Errno::ESRCH), "a zombie makes no calls");
         assert!(ix.task(t).is_some_and(|v| v.zombie));
         ix.unpublish(real(400));
         assert_eq!(ix.task(t), None);
@@ -375,6 +656,17 @@ mod tests {
             None,
             "init's linear alias"
         );
+        assert_eq!(ix.lookup(init_ref, 501 | VPID_DIV), Ok(child_ref));
+        assert_eq!(
+            ix.lookup(child_ref, 500 | VPID_DIV),
+            Err(Errno::ESRCH),
+            "init's linear alias, through the caller"
+        );
+        assert_eq!(
+            ix.lookup(TaskRef::from_parts(child, 2), 1),
+            Err(Errno::ESRCH),
+            "a stale caller"
+        );
         assert_eq!(
             ix.lookup_from(Some(0), 501),
             Some(child_ref),
@@ -388,9 +680,9 @@ mod tests {
         );
         assert_eq!(ix.lookup_from(None, 501), Some(child_ref));
         // Sparse: the child keeps its number, a new one gets a chosen number.
-        ix.make_sparse(0, [(1, init), (501 | VPID_DIV, child)].into_iter());
+        ix.make_sparse(0, [init, child].into_iter());
+        assert_eq!(ix.lookup_from(Some(0), 1), Some(init_ref));
         let chosen = TaskRef::from_parts(real(502), 1);
-        ix.set_sparse(0, 3000 | VPID_DIV, Some(real(502)));
         ix.publish(chosen, Some(0), 3000 | VPID_DIV, 3000 | VPID_DIV);
         assert_eq!(ix.lookup_from(Some(0), 501 | VPID_DIV), Some(child_ref));
         assert_eq!(ix.lookup_from(Some(0), 3000 | VPID_DIV), Some(chosen));
@@ -398,6 +690,19 @@ mod tests {
         assert_eq!(ix.pid_in(Some(0), chosen), Ok(3000 | VPID_DIV));
         assert_eq!(ix.pid_in(Some(1), chosen), Ok(0));
         assert_eq!(ix.pid_in(None, chosen), Ok(502));
+        // Through the caller's handle, as `Host::lookup` does.
+        assert_eq!(ix.lookup(child_ref, 3000 | VPID_DIV), Ok(chosen));
+        assert_eq!(ix.lookup(child_ref, 1), Ok(init_ref));
+        // A reaped task's entry goes with it; its number reused by a new
+        // holder of the real PID names that one, not the old handle.
+        ix.unpublish(real(502));
+        assert_eq!(ix.lookup(child_ref, 3000 | VPID_DIV), Err(Errno::ESRCH));
+        let reused = TaskRef::from_parts(real(502), 2);
+        ix.publish(reused, Some(0), 3000 | VPID_DIV, 3000 | VPID_DIV);
+        assert_eq!(ix.lookup(child_ref, 3000 | VPID_DIV), Ok(reused));
+        // A stale caller gets ESRCH whatever it asks.
+        let stale = TaskRef::from_parts(child, 2);
+        assert_eq!(ix.lookup(stale, 3000 | VPID_DIV), Err(Errno::ESRCH));
         assert_eq!(ix.vps_id(0), Some(VpsId(7)));
         ix.unpublish_vps(0);
         assert_eq!(ix.vps_id(0), None);

@@ -76,14 +76,8 @@ impl<T: Default> SlotArray<T> {
         (0..size).map(|_| T::default()).collect()
     }
 
-    /// Slot `i`, allocating its chunk if needed (for slots of atomics, which
-    /// change through `&`). Panics if `i` is out of range.
-    pub(crate) fn get_or_alloc(&self, i: usize) -> &T {
-        let chunk = i >> CHUNK_SHIFT;
-        &self.chunks[chunk].get_or_init(|| self.new_chunk(chunk))[i & (CHUNK - 1)]
-    }
-
     /// Slot `i` for writing, if its chunk is allocated.
+    #[inline]
     pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut T> {
         self.chunks
             .get_mut(i >> CHUNK_SHIFT)?
@@ -93,14 +87,21 @@ impl<T: Default> SlotArray<T> {
 
     /// Slot `i` for writing, allocating its chunk if needed. Panics if `i`
     /// is out of range.
+    #[inline]
     pub(crate) fn get_mut_or_alloc(&mut self, i: usize) -> &mut T {
         let chunk = i >> CHUNK_SHIFT;
         if self.chunks[chunk].get().is_none() {
-            let fresh = self.new_chunk(chunk);
-            let _ = self.chunks[chunk].set(fresh);
+            self.alloc_chunk(chunk);
         }
         let slots = self.chunks[chunk].get_mut().expect("allocated above");
         &mut slots[i & (CHUNK - 1)]
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn alloc_chunk(&mut self, chunk: usize) {
+        let fresh = self.new_chunk(chunk);
+        let _ = self.chunks[chunk].set(fresh);
     }
 }
 
@@ -122,7 +123,8 @@ mod tests {
         );
         assert_eq!(a.get(2500), None, "past the end");
         assert_eq!(a.get(1000), None, "another chunk");
-        assert_eq!(*a.get_or_alloc(1000), 0);
+        *a.get_mut_or_alloc(1000) = 3;
+        assert_eq!(a.get(1000), Some(&3));
         assert_eq!(a.get(1023), Some(&0));
     }
 

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use vpid_core::{RealPid, VPID_DIV};
+use vpid_core::{RealPid, VPID_DIV, VirtPid};
 
 use super::Table;
 use crate::ids::TaskRef;
@@ -106,11 +106,6 @@ impl Table {
                 check(self.is_child_of(c, leader), || {
                     format!("{leader} lists {c} as a child")
                 })?;
-                let cp = &self.procs[&c];
-                let waitable = cp.is_zombie() || cp.stop_unreported || cp.continued_unreported;
-                check(waitable == self.is_waitable(leader, c), || {
-                    format!("{leader}'s child {c}: waitable set wrong")
-                })?;
             }
             if proc.is_zombie() {
                 check(
@@ -123,12 +118,7 @@ impl Table {
         check(linked_children == with_parent, || {
             format!("{linked_children} processes in child lists, {with_parent} have a parent")
         })?;
-        for &(parent, seq, c) in &self.waitable {
-            check(
-                self.is_child_of(c, parent) && self.procs[&c].child_seq == seq,
-                || format!("{parent} lists {c} as waitable"),
-            )?;
-        }
+
         for &(leader, t) in &self.threads {
             check(self.procs.contains_key(&leader), || {
                 format!("thread {t} of a missing process {leader}")
@@ -196,6 +186,9 @@ impl Table {
             check(self.alloc.is_used(n.as_raw()), || {
                 format!("{n} in use, not allocated")
             })?;
+            // A number marked in use that is not would never be freed, and
+            // so fail the count above.
+            check(self.in_use(*n), || format!("{n} in use, not marked so"))?;
         }
         let (mut vnrs, mut sparse_vnrs) = (0, 0);
         for (real, slot, virt) in in_use
@@ -247,7 +240,15 @@ impl Table {
             })?;
             let vps = vps.expect("checked");
             let found = members.remove(&slot).unwrap_or_default();
-            let listed: BTreeSet<RealPid> = vps.members.iter().copied().collect();
+            let walked: Vec<RealPid> = self.members(slot).take(vps.members.len() + 1).collect();
+            check(walked.len() == vps.members.len(), || {
+                format!(
+                    "VPS {id}: {} members listed, {} counted",
+                    walked.len(),
+                    vps.members.len()
+                )
+            })?;
+            let listed: BTreeSet<RealPid> = walked.into_iter().collect();
             check(found == listed, || format!("VPS {id} members differ"))?;
             let init_alive = self.procs.get(&vps.init).is_some_and(|p| !p.is_zombie());
             check(init_alive != vps.dying, || {
@@ -257,6 +258,19 @@ impl Table {
             check(vps.sparse || vps.v2r.is_empty(), || {
                 format!("VPS {id} linear with a reverse map")
             })?;
+            for (virt, task) in self.ix.sparse_entries(slot) {
+                let holds = task.is_some_and(|t| {
+                    self.tasks
+                        .get(t.real())
+                        .is_some_and(|x| x.generation == t.generation())
+                        && self.vps_of_task(t.real()) == Some(slot)
+                        && VirtPid::from_raw(virt)
+                            .is_some_and(|v| self.tasks.vnr(t.real()) == Some((slot, v)))
+                });
+                check(holds, || {
+                    format!("VPS {id}: index entry {virt} names {task:?}")
+                })?;
+            }
             for (&virt, &real) in &vps.v2r {
                 check(
                     self.tasks

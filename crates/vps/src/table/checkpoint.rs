@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use vpid_core::{Errno, RealPid, VirtPid};
 
-use super::{HOST_INIT, Map, RunState, Set, Table, Vps};
+use super::{HOST_INIT, Map, MemberList, RunState, Table, Vps};
 use crate::checkpoint::image::{SettingsImage, TaskImage, TaskStateImage, exit_status};
 use crate::checkpoint::{CheckpointError, VpsImage};
 use crate::disposition::Dispositions;
@@ -35,7 +35,7 @@ impl Table {
         // `None` for a thread, which is nobody's child.
         let mut joined = Vec::with_capacity(vps.members.len());
         let mut orphan_ids = Vec::new();
-        for &real in &vps.members {
+        for real in self.members(slot) {
             let leader = self.tasks.at(real).tgid;
             let proc = self.proc(leader);
             let vppid = if leader == vps.init {
@@ -54,7 +54,7 @@ impl Table {
                 }
             };
             for id in [proc.pgid, proc.sid] {
-                if !vps.members.contains(&id) {
+                if !(self.tasks.contains(id) && self.vps_of_task(id) == Some(slot)) {
                     orphan_ids.push(virt(id, real, "its group or session is outside the vps")?);
                 }
             }
@@ -149,12 +149,12 @@ impl Table {
             dying: false,
             sparse,
             numproc: image.settings.numproc,
-            members: Set::default(),
+            members: MemberList::default(),
             v2r: Map::default(),
         });
         self.ix.publish_vps(slot, id, init);
         if sparse {
-            self.ix.make_sparse(slot, std::iter::empty());
+            self.ix.make_sparse(slot, std::iter::empty()); // tasks come next
         }
         for (&virt, &real) in &real_of {
             let virt = VirtPid::from_raw(virt).expect("a validated virtual pid");
@@ -195,11 +195,7 @@ impl Table {
             self.threads.insert((leader, real));
         }
         for t in &image.tasks {
-            let real = real_of[&t.vpid];
-            if t.vtgid == t.vpid {
-                self.refresh_waitable(real);
-            }
-            self.publish(real);
+            self.publish(real_of[&t.vpid]);
         }
         Ok(init_task.expect("a validated image has an init"))
     }

@@ -2,7 +2,7 @@
 
 use vpid_core::{Errno, RawPid, RealPid, VirtPid};
 
-use super::{HOST_INIT, Map, Set, Table, Vps};
+use super::{HOST_INIT, Map, MemberList, Table, Vps};
 use crate::config::VpsConfig;
 use crate::disposition::Dispositions;
 use crate::ids::{TaskRef, VpsId};
@@ -39,7 +39,7 @@ impl Table {
             dying: false,
             sparse: false,
             numproc: config.numproc,
-            members: Set::default(),
+            members: MemberList::default(),
             v2r: Map::default(),
         });
         self.ix.publish_vps(slot, id, init);
@@ -61,12 +61,7 @@ impl Table {
             self.exit_group(init, crate::WaitStatus::Signaled(Signal::SIGKILL));
         }
         while let Some(slot) = self.vps_slots.get(&id).copied() {
-            let next = self
-                .vps(slot)
-                .members
-                .iter()
-                .copied()
-                .find(|m| self.procs.contains_key(m));
+            let next = self.members(slot).find(|m| self.procs.contains_key(m));
             match next {
                 Some(zombie) => self.reap(zombie),
                 None => break,
@@ -93,10 +88,7 @@ impl Table {
             .filter(|n| self.tasks.vnr(*n).is_some_and(|(s, _)| s == slot))
             .collect();
         for n in outliving {
-            if let Some((_, virt)) = self.tasks.vnr(n) {
-                self.tasks.set_vnr(n, None);
-                self.ix.set_sparse(slot, virt.as_raw(), None);
-            }
+            self.tasks.set_vnr(n, None);
         }
         self.vps_slots.remove(&vps.id);
         self.free_vps_slots.push(slot);
@@ -127,7 +119,7 @@ impl Table {
             self.set_vnr(slot, leader, virt);
         }
         self.proc_mut(leader).set_vps(slot);
-        self.vps_mut(slot).members.insert(leader);
+        self.add_member(slot, leader);
         self.republish(leader);
         Ok(self.visible(leader, Some(slot)))
     }

@@ -70,7 +70,7 @@ impl Table {
         self.change_group(leader, leader);
         self.proc_mut(leader).sid = leader;
         self.leave_session(old_sid);
-        *self.sessions.entry(leader).or_default() += 1;
+        self.join_session(leader);
         self.release_number(old_sid);
         Ok(self.visible(leader, self.proc(leader).vps()))
     }

@@ -147,7 +147,6 @@ impl Table {
         proc.stop_unreported = false;
         proc.continued_unreported = false;
         self.republish(leader);
-        self.refresh_waitable(leader);
         self.notify_parent_of_exit(leader);
     }
 
@@ -157,10 +156,7 @@ impl Table {
     fn zap_vps(&mut self, slot: usize, init: RealPid) {
         self.vps_mut(slot).dying = true;
         let mut victims: Vec<RealPid> = self
-            .vps(slot)
-            .members
-            .iter()
-            .copied()
+            .members(slot)
             .filter(|&t| t != init && self.procs.contains_key(&t))
             .collect();
         victims.sort_unstable();
@@ -205,7 +201,6 @@ impl Table {
             proc.adopted_by_host_init = true;
         }
         let zombie = proc.is_zombie();
-        self.refresh_waitable(child);
         if zombie {
             self.notify_parent_of_exit(child);
         }
@@ -250,8 +245,8 @@ impl Table {
         self.ix.unpublish(real);
         self.release_number(real);
         if let Some(slot) = vps {
-            let v = self.vps_mut(slot);
-            v.members.remove(&real);
+            self.remove_member(slot, real);
+            let v = self.vps(slot);
             if v.dying && v.members.is_empty() {
                 self.remove_vps(slot);
             }

@@ -45,11 +45,10 @@ use crate::index::{MAX_VPS, ReadIndex};
 use crate::signal::Signal;
 use crate::wait_status::WaitStatus;
 use procs::Procs;
-use relations::{Group, Links, PairSet, WaitSet};
-use tasks::Tasks;
+use relations::{Group, Links, PairSet};
+use tasks::{MemberList, SESSION_ID, Tasks};
 
 type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-type Set<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// Whether a process runs, is stopped, or has exited.
 #[derive(Copy, Clone, Eq, PartialEq, Debug)]
@@ -97,6 +96,13 @@ impl Process {
     fn is_zombie(&self) -> bool {
         matches!(self.run, RunState::Zombie(_))
     }
+
+    /// Whether its parent may report it: a zombie, or an unreported stop
+    /// or continue. Derived from its state, so never out of date.
+    fn is_waitable(&self) -> bool {
+        self.parent.is_some()
+            && (self.is_zombie() || self.stop_unreported || self.continued_unreported)
+    }
 }
 
 /// A container.
@@ -108,7 +114,7 @@ struct Vps {
     sparse: bool,
     numproc: Option<u32>,
     /// Every task of the VPS (threads included, zombies included).
-    members: Set<RealPid>,
+    members: MemberList,
     /// Sparse mode only: virtual number → real number, for every number in
     /// use that has a virtual number in this VPS (empty in linear mode).
     v2r: Map<RawPid, RealPid>,
@@ -128,10 +134,6 @@ pub(crate) struct Table {
     sessions: Map<RealPid, u32>,
     /// (leader, thread) for every thread that is not its group's leader.
     threads: PairSet,
-    /// (parent, child_seq, child) for every child `waitpid` may report:
-    /// zombies, and children with an unreported stop or continue, in the
-    /// order they joined their parent.
-    waitable: WaitSet,
     /// The next `child_seq`.
     next_child_seq: u64,
     vpses: Vec<Option<Vps>>,
@@ -157,7 +159,6 @@ impl Table {
             groups: Map::default(),
             sessions: Map::default(),
             threads: PairSet::new(),
-            waitable: WaitSet::new(),
             next_child_seq: 0,
             vpses: vec![None; MAX_VPS],
             vps_slots: BTreeMap::new(),
@@ -205,6 +206,23 @@ impl Table {
         self.vpses[slot].as_mut().expect("a VPS in its slot")
     }
 
+    /// The tasks of the VPS in `slot`, most recent first.
+    fn members(&self, slot: usize) -> impl Iterator<Item = RealPid> + '_ {
+        self.tasks.members(&self.vps(slot).members)
+    }
+
+    /// Adds task `real` to the members of the VPS in `slot`.
+    fn add_member(&mut self, slot: usize, real: RealPid) {
+        let vps = self.vpses[slot].as_mut().expect("a VPS in its slot");
+        self.tasks.push_member(&mut vps.members, real);
+    }
+
+    /// Takes task `real` out of the members of the VPS in `slot`.
+    fn remove_member(&mut self, slot: usize, real: RealPid) {
+        let vps = self.vpses[slot].as_mut().expect("a VPS in its slot");
+        self.tasks.unlink_member(&mut vps.members, real);
+    }
+
     /// The VPS slot of a task (any thread).
     fn vps_of_task(&self, real: RealPid) -> Option<usize> {
         self.proc(self.tasks.at(real).tgid).vps()
@@ -214,7 +232,7 @@ impl Table {
 
     /// Whether a real number is in use as a PID, a PGID or a SID.
     fn in_use(&self, n: RealPid) -> bool {
-        self.tasks.contains(n) || self.groups.contains_key(&n) || self.sessions.contains_key(&n)
+        self.tasks.in_use(n)
     }
 
     /// Frees a number that nothing uses any more, with its virtual number.
@@ -224,8 +242,10 @@ impl Table {
         }
         if let Some((slot, virt)) = self.tasks.vnr(n) {
             self.tasks.set_vnr(n, None);
-            self.vps_mut(slot).v2r.remove(&virt.as_raw());
-            self.ix.set_sparse(slot, virt.as_raw(), None);
+            let vps = self.vps_mut(slot);
+            if vps.sparse {
+                vps.v2r.remove(&virt.as_raw());
+            }
         }
         let freed = self.alloc.free(n);
         debug_assert!(freed.is_ok(), "freeing {n} twice");
@@ -237,7 +257,6 @@ impl Table {
         let vps = self.vps_mut(slot);
         if vps.sparse {
             vps.v2r.insert(virt.as_raw(), n);
-            self.ix.set_sparse(slot, virt.as_raw(), Some(n));
         }
     }
 
@@ -245,12 +264,9 @@ impl Table {
     /// members' PIDs, and the group and session IDs it numbered.
     fn make_sparse(&mut self, slot: usize) {
         let numbers: Vec<RealPid> = self
-            .vps(slot)
-            .members
-            .iter()
-            .chain(self.groups.keys())
-            .chain(self.sessions.keys())
-            .copied()
+            .members(slot)
+            .chain(self.groups.keys().copied())
+            .chain(self.sessions.keys().copied())
             .collect();
         let mut v2r = Map::default();
         for n in numbers {
@@ -260,7 +276,7 @@ impl Table {
                 }
             }
         }
-        self.ix.make_sparse(slot, v2r.iter().map(|(v, r)| (*v, *r)));
+        self.ix.make_sparse(slot, self.members(slot));
         let vps = self.vps_mut(slot);
         vps.sparse = true;
         vps.v2r = v2r;
@@ -323,7 +339,7 @@ impl Table {
     fn insert_task(&mut self, real: RealPid, tgid: RealPid, vps: Option<usize>) -> TaskRef {
         let generation = self.tasks.insert(real, tgid);
         if let Some(slot) = vps {
-            self.vps_mut(slot).members.insert(real);
+            self.add_member(slot, real);
         }
         TaskRef::from_parts(real, generation)
     }
@@ -360,7 +376,7 @@ impl Table {
             self.link_child(p, leader);
         }
         self.join_group(leader, pgid);
-        *self.sessions.entry(sid).or_default() += 1;
+        self.join_session(sid);
     }
 
     /// Moves a process to another group (its session does not change).
@@ -374,11 +390,22 @@ impl Table {
         self.release_number(old);
     }
 
+    /// Counts one more process in session `sid`.
+    fn join_session(&mut self, sid: RealPid) {
+        let count = self.sessions.entry(sid).or_default();
+        *count += 1;
+        if *count == 1 {
+            self.tasks.set_id_use(sid, SESSION_ID, true);
+        }
+    }
+
+    /// Counts one process less in session `sid`; an empty session is removed.
     fn leave_session(&mut self, sid: RealPid) {
         if let Some(count) = self.sessions.get_mut(&sid) {
             *count -= 1;
             if *count == 0 {
                 self.sessions.remove(&sid);
+                self.tasks.set_id_use(sid, SESSION_ID, false);
             }
         }
     }

@@ -1,12 +1,16 @@
-//! The process table: one boxed [`Process`] per thread-group leader, indexed
-//! directly by the dense slot of the leader's real PID (no hashing on the hot
-//! paths of fork, exit and wait; the slots are allocated as PIDs are used:
-//! see [`crate::slots`]), with a bitmap of occupied slots so that iterating
-//! (in ascending PID order) skips empty stretches 64 PIDs at a time.
+//! The process table: one [`Process`] per thread-group leader, stored inline
+//! in an array indexed directly by the dense slot of the leader's real PID
+//! (no hashing and no heap allocation on the hot paths of fork, exit and
+//! wait; the slots are allocated a chunk at a time as PIDs are used: see
+//! [`crate::slots`]), with a bitmap of occupied slots so that iterating (in
+//! ascending PID order) skips empty stretches 64 PIDs at a time.
 //!
-//! A slab of processes addressed by 4-byte positions would save 4 bytes per
-//! PID, but the extra indirection on every process access made fork and exit
-//! about 15% slower in our measurements, so the boxes stay.
+//! Until November 2026 each process was a separate `Box`: a heap allocation
+//! and a free on every fork and reap, an indirection on every access, and
+//! the allocator's own overhead per process. Inline, a slot costs the size
+//! of a process whether a process holds it or not, but a host's PIDs are
+//! used densely (the allocator hands them out in order), so the chunks that
+//! exist are mostly full.
 
 use std::ops::Index;
 
@@ -19,7 +23,7 @@ use super::Process;
 /// Every process, by its leader's real PID.
 #[derive(Clone, Debug)]
 pub(super) struct Procs {
-    slots: SlotArray<Option<Box<Process>>>,
+    slots: SlotArray<Option<Process>>,
     occupied: Vec<u64>,
     count: usize,
 }
@@ -34,29 +38,33 @@ impl Procs {
         }
     }
 
+    #[inline]
     pub(super) fn get(&self, leader: &RealPid) -> Option<&Process> {
-        self.slots.get(slot_of(*leader))?.as_deref()
+        self.slots.get(slot_of(*leader))?.as_ref()
     }
 
+    #[inline]
     pub(super) fn get_mut(&mut self, leader: &RealPid) -> Option<&mut Process> {
-        self.slots.get_mut(slot_of(*leader))?.as_deref_mut()
+        self.slots.get_mut(slot_of(*leader))?.as_mut()
     }
 
     pub(super) fn contains_key(&self, leader: &RealPid) -> bool {
         self.get(leader).is_some()
     }
 
+    #[inline]
     pub(super) fn insert(&mut self, leader: RealPid, proc: Process) {
         let i = slot_of(leader);
         let slot = self.slots.get_mut_or_alloc(i);
         debug_assert!(slot.is_none(), "process {leader} inserted twice");
-        if slot.replace(Box::new(proc)).is_none() {
+        if slot.replace(proc).is_none() {
             self.count += 1;
             self.occupied[i / 64] |= 1 << (i % 64);
         }
     }
 
-    pub(super) fn remove(&mut self, leader: &RealPid) -> Option<Box<Process>> {
+    #[inline]
+    pub(super) fn remove(&mut self, leader: &RealPid) -> Option<Process> {
         let i = slot_of(*leader);
         let proc = self.slots.get_mut(i)?.take();
         if proc.is_some() {
@@ -82,7 +90,7 @@ impl Procs {
                     .filter(move |bit| word & (1 << bit) != 0)
                     .map(move |bit| w * 64 + bit)
             })
-            .filter_map(|i| Some((pid_of(i)?, self.slots.get(i)?.as_deref()?)))
+            .filter_map(|i| Some((pid_of(i)?, self.slots.get(i)?.as_ref()?)))
     }
 
     /// Every leader PID, ascending.

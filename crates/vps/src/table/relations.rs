@@ -4,12 +4,14 @@
 //! doubly-linked lists threaded through the processes themselves ([`Links`]:
 //! five real-PID links per process, no allocation), so joining, leaving and
 //! walking cost O(1), O(1) and O(size). A process's other threads are an
-//! ordered set of pairs shared by the whole table ([`PairSet`]), and a
-//! parent's waitable children an ordered set of triples ([`WaitSet`]), both
-//! empty for the usual process with one thread and nothing to report; a range
-//! of a set lists one owner's members in order. Waitable children are ordered
-//! by when they joined their parent (fork or adoption), which is the order in
-//! which Linux's `waitpid` walks its children list.
+//! ordered set of pairs shared by the whole table ([`PairSet`]), empty for
+//! the usual process with one thread; a range of the set lists one owner's
+//! threads in order. Whether `waitpid` may report a child follows from the
+//! child's own state (a zombie, an unreported stop or continue), so nothing
+//! is kept for it: `waitpid` for one PID looks at that child, and `waitpid`
+//! for any child walks the children list (as Linux's `do_wait` does), taking
+//! the reportable ones in the order they joined their parent (fork or
+//! adoption), which is the order in which Linux walks its children list.
 
 use std::collections::BTreeSet;
 use std::ops::Bound::{Excluded, Included, Unbounded};
@@ -17,6 +19,7 @@ use std::ops::Bound::{Excluded, Included, Unbounded};
 use vpid_core::RealPid;
 
 use super::Table;
+use super::tasks::GROUP_ID;
 
 /// The head of a process group's member list.
 #[derive(Copy, Clone, Debug)]
@@ -37,28 +40,8 @@ pub(super) struct Links {
     prev_in_group: Option<RealPid>,
 }
 
-/// Pairs `(owner, member)`: `(leader, thread)` or `(parent, waitable child)`.
+/// Pairs `(leader, thread)`.
 pub(super) type PairSet = BTreeSet<(RealPid, RealPid)>;
-
-/// `(parent, child_seq, child)` for every waitable child.
-pub(super) type WaitSet = BTreeSet<(RealPid, u64, RealPid)>;
-
-/// The waitable children of `parent`, in the order they joined it, starting
-/// after the child that joined at `after`.
-pub(super) fn waitable_after(
-    set: &WaitSet,
-    parent: RealPid,
-    after: Option<u64>,
-) -> impl Iterator<Item = (u64, RealPid)> + '_ {
-    let start = match after {
-        Some(seq) => Excluded((parent, seq, RealPid::INIT)),
-        None => Included((parent, 0, RealPid::INIT)),
-    };
-    set.range((start, Unbounded))
-        .take_while(move |(p, _, _)| *p == parent)
-        .map(|(_, seq, c)| (*seq, *c))
-        .filter(move |(seq, _)| after.is_none_or(|a| *seq > a))
-}
 
 /// The members of `owner` in a pair set, ascending, starting after `after`.
 pub(super) fn members_after(
@@ -118,7 +101,7 @@ impl Table {
         self.proc_mut(parent).links.first_child = Some(child);
     }
 
-    /// Takes `child` out of its parent's child list and waitable set; its
+    /// Takes `child` out of its parent's child list; its
     /// `parent` field is left for the caller to change.
     pub(super) fn unlink_child(&mut self, child: RealPid) {
         let c = self.proc(child);
@@ -134,22 +117,34 @@ impl Table {
         let c = self.proc_mut(child);
         c.links.prev_sibling = None;
         c.links.next_sibling = None;
-        let seq = c.child_seq;
-        self.waitable.remove(&(parent, seq, child));
     }
 
     /// The children of `parent`, in the order they joined it (what an exit
     /// hands to the reaper, in that order, as Linux splices its list).
     pub(super) fn children_in_join_order(&self, parent: RealPid) -> Vec<RealPid> {
+        if !self.has_children(parent) {
+            return Vec::new();
+        }
         let mut children: Vec<RealPid> = self.children(parent).collect();
         children.sort_unstable_by_key(|c| self.proc(*c).child_seq);
         children
     }
 
-    /// Whether `child` of `parent` is in the waitable set.
-    pub(super) fn is_waitable(&self, parent: RealPid, child: RealPid) -> bool {
-        self.waitable
-            .contains(&(parent, self.proc(child).child_seq, child))
+    /// Whether `child`'s parent may report it.
+    pub(super) fn is_waitable(&self, child: RealPid) -> bool {
+        self.proc(child).is_waitable()
+    }
+
+    /// The children of `parent` that it may report, in the order they
+    /// joined it.
+    pub(super) fn waitable_children(&self, parent: RealPid) -> Vec<RealPid> {
+        let mut waitable: Vec<(u64, RealPid)> = self
+            .children(parent)
+            .filter(|c| self.is_waitable(*c))
+            .map(|c| (self.proc(c).child_seq, c))
+            .collect();
+        waitable.sort_unstable();
+        waitable.into_iter().map(|(_, c)| c).collect()
     }
 
     // ----- process groups -----
@@ -168,19 +163,20 @@ impl Table {
 
     /// Puts `leader` (in no group list) at the head of group `pgid`'s list.
     pub(super) fn join_group(&mut self, leader: RealPid, pgid: RealPid) {
-        let first = self.groups.get(&pgid).map(|g| g.first);
-        let p = self.proc_mut(leader);
-        p.links.next_in_group = first;
-        p.links.prev_in_group = None;
-        if let Some(f) = first {
-            self.proc_mut(f).links.prev_in_group = Some(leader);
-        }
         let group = self.groups.entry(pgid).or_insert(Group {
             first: leader,
             len: 0,
         });
+        let first = (group.len > 0).then_some(group.first);
         group.first = leader;
         group.len += 1;
+        let p = self.proc_mut(leader);
+        p.links.next_in_group = first;
+        p.links.prev_in_group = None;
+        match first {
+            Some(f) => self.proc_mut(f).links.prev_in_group = Some(leader),
+            None => self.tasks.set_id_use(pgid, GROUP_ID, true),
+        }
     }
 
     /// Takes `leader` out of group `pgid`'s list; an empty group is removed.
@@ -201,6 +197,7 @@ impl Table {
             match next {
                 _ if group.len == 0 => {
                     self.groups.remove(&pgid);
+                    self.tasks.set_id_use(pgid, GROUP_ID, false);
                 }
                 Some(n) if prev.is_none() => group.first = n,
                 _ => {}
@@ -213,20 +210,6 @@ impl Table {
     /// The threads of `leader`'s process other than the leader, ascending.
     pub(super) fn threads_of(&self, leader: RealPid) -> impl Iterator<Item = RealPid> + '_ {
         members_after(&self.threads, leader, None)
-    }
-
-    /// Puts a child in (or takes it out of) its parent's waitable set,
-    /// after its zombie, stop or continue state changed.
-    pub(super) fn refresh_waitable(&mut self, child: RealPid) {
-        let proc = self.proc(child);
-        let waitable = proc.is_zombie() || proc.stop_unreported || proc.continued_unreported;
-        let Some(parent) = proc.parent else { return };
-        let key = (parent, proc.child_seq, child);
-        if waitable {
-            self.waitable.insert(key);
-        } else {
-            self.waitable.remove(&key);
-        }
     }
 }
 

@@ -122,10 +122,7 @@ impl Table {
         let candidates: Vec<RealPid> = match ctx {
             None => self.procs.keys().collect(),
             Some(slot) => self
-                .vps(slot)
-                .members
-                .iter()
-                .copied()
+                .members(slot)
                 .filter(|m| self.procs.contains_key(m))
                 .collect(),
         };
@@ -190,7 +187,6 @@ impl Table {
         proc.run = RunState::Stopped(sig);
         proc.stop_unreported = true;
         proc.continued_unreported = false;
-        self.refresh_waitable(target);
         self.notify_parent_of_state(target);
     }
 
@@ -203,7 +199,6 @@ impl Table {
         proc.run = RunState::Running;
         proc.stop_unreported = false;
         proc.continued_unreported = true;
-        self.refresh_waitable(target);
         self.notify_parent_of_state(target);
         true
     }

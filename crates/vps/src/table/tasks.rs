@@ -3,7 +3,9 @@
 //! for a PID space bounded by `pid_max`), with
 //! each PID's generation counter kept across the tasks that hold it, and the
 //! number's virtual number (OpenVZ's `pid->vnr`/`pid->veid`), which outlives
-//! the task while the number stays in use as a group or session ID.
+//! the task while the number stays in use as a group or session ID. A
+//! VPS's tasks are a list threaded through their slots ([`MemberList`]):
+//! joining and leaving cost O(1) and allocate nothing.
 
 use vpid_core::{RealPid, VirtPid};
 
@@ -19,7 +21,7 @@ pub(super) struct Task {
     pub(super) tgid: RealPid,
 }
 
-/// One slot (16 bytes): the generation survives the task, so the next holder
+/// One slot (24 bytes): the generation survives the task, so the next holder
 /// of the PID gets a new one.
 #[derive(Copy, Clone, Debug, Default)]
 struct Slot {
@@ -28,6 +30,36 @@ struct Slot {
     /// The number's virtual number, in the VPS `vnr_vps - 1`.
     vnr: Option<VirtPid>,
     vnr_vps: u16,
+    /// Which of [`GROUP_ID`] and [`SESSION_ID`] the number is in use as.
+    id_uses: u8,
+    /// The task's neighbours in its VPS's [`MemberList`].
+    next_member: Option<RealPid>,
+    prev_member: Option<RealPid>,
+}
+
+/// A number in use as a process group ID (see [`Tasks::set_id_use`]).
+pub(super) const GROUP_ID: u8 = 1;
+/// A number in use as a session ID.
+pub(super) const SESSION_ID: u8 = 2;
+
+/// The tasks of one VPS (threads and zombies included), a doubly-linked
+/// list threaded through their slots, most recent first.
+#[derive(Copy, Clone, Debug, Default)]
+pub(super) struct MemberList {
+    first: Option<RealPid>,
+    len: u32,
+}
+
+impl MemberList {
+    /// How many tasks the list holds.
+    pub(super) fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether it holds none.
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 /// Every task, by real PID.
@@ -109,6 +141,64 @@ impl Tasks {
         slot.vnr_vps = vnr.map_or(0, |(vps, _)| {
             u16::try_from(vps + 1).expect("a VPS slot below MAX_VPS")
         });
+    }
+
+    /// Records whether `n` is in use as a group or session ID (`id` is
+    /// [`GROUP_ID`] or [`SESSION_ID`]), so that [`Tasks::in_use`] needs no
+    /// look-up in the table's maps.
+    pub(super) fn set_id_use(&mut self, n: RealPid, id: u8, used: bool) {
+        let slot = self.slot_mut(n);
+        if used {
+            slot.id_uses |= id;
+        } else {
+            slot.id_uses &= !id;
+        }
+    }
+
+    /// Whether `n` is in use: as a task's PID, a group ID or a session ID.
+    pub(super) fn in_use(&self, n: RealPid) -> bool {
+        self.slots
+            .get(slot_of(n))
+            .is_some_and(|s| s.tgid.is_some() || s.id_uses != 0)
+    }
+
+    /// The slot of a number in use, for writing.
+    fn slot_mut(&mut self, n: RealPid) -> &mut Slot {
+        self.slots.get_mut_or_alloc(slot_of(n))
+    }
+
+    /// Puts task `real` (in no list) at the head of `list`.
+    pub(super) fn push_member(&mut self, list: &mut MemberList, real: RealPid) {
+        let old = list.first;
+        let slot = self.slot_mut(real);
+        slot.next_member = old;
+        slot.prev_member = None;
+        if let Some(f) = old {
+            self.slot_mut(f).prev_member = Some(real);
+        }
+        list.first = Some(real);
+        list.len += 1;
+    }
+
+    /// Takes task `real` out of `list`, which holds it.
+    pub(super) fn unlink_member(&mut self, list: &mut MemberList, real: RealPid) {
+        let slot = self.slot_mut(real);
+        let (prev, next) = (slot.prev_member.take(), slot.next_member.take());
+        match prev {
+            Some(p) => self.slot_mut(p).next_member = next,
+            None => list.first = next,
+        }
+        if let Some(n) = next {
+            self.slot_mut(n).prev_member = prev;
+        }
+        list.len -= 1;
+    }
+
+    /// The tasks of `list`, most recent first.
+    pub(super) fn members(&self, list: &MemberList) -> impl Iterator<Item = RealPid> + '_ {
+        std::iter::successors(list.first, |m| {
+            self.slots.get(slot_of(*m)).and_then(|s| s.next_member)
+        })
     }
 
     /// How many numbers have a virtual number.

@@ -98,12 +98,7 @@ impl Table {
     pub(crate) fn ps(&self, ctx: Option<usize>) -> Vec<PsEntry> {
         let mut out: Vec<PsEntry> = match ctx {
             None => self.all_tasks().map(|t| self.ps_entry(t, None)).collect(),
-            Some(slot) => self
-                .vps(slot)
-                .members
-                .iter()
-                .map(|t| self.ps_entry(*t, ctx))
-                .collect(),
+            Some(slot) => self.members(slot).map(|t| self.ps_entry(t, ctx)).collect(),
         };
         out.sort_unstable_by_key(|e| (e.pid, e.task.real()));
         out

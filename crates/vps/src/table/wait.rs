@@ -2,7 +2,6 @@
 
 use vpid_core::{Errno, RawPid, RealPid, WaitOptions};
 
-use super::relations::waitable_after;
 use super::{RunState, Table};
 use crate::ids::TaskRef;
 use crate::wait_status::{WaitStatus, Waited};
@@ -73,22 +72,13 @@ impl Table {
             return Err(Errno::ECHILD);
         }
         // The first waitable child, in the order the children joined, that
-        // fits and is reportable with these options: walk the waitable set
-        // in order without copying it (a specific PID looks only at itself).
-        let mut after: Option<u64> = None;
-        let mut looked_at_pid = false;
-        loop {
-            let next = match want {
-                WaitFor::Pid(p) if !looked_at_pid => {
-                    looked_at_pid = true;
-                    self.is_waitable(leader, p)
-                        .then(|| (self.proc(p).child_seq, p))
-                }
-                WaitFor::Pid(_) => None,
-                _ => waitable_after(&self.waitable, leader, after).next(),
-            };
-            let Some((seq, child)) = next else { break };
-            after = Some(seq);
+        // fits and is reportable with these options (a specific PID looks
+        // only at itself).
+        let (only, listed) = match want {
+            WaitFor::Pid(p) => (self.is_waitable(p).then_some(p), Vec::new()),
+            _ => (None, self.waitable_children(leader)),
+        };
+        for child in only.into_iter().chain(listed) {
             if !fits(self, child) {
                 continue;
             }
@@ -108,14 +98,8 @@ impl Table {
             let Some(status) = status else { continue };
             let reported = self.visible(child, ctx);
             match status {
-                WaitStatus::Stopped(_) => {
-                    self.proc_mut(child).stop_unreported = false;
-                    self.refresh_waitable(child);
-                }
-                WaitStatus::Continued => {
-                    self.proc_mut(child).continued_unreported = false;
-                    self.refresh_waitable(child);
-                }
+                WaitStatus::Stopped(_) => self.proc_mut(child).stop_unreported = false,
+                WaitStatus::Continued => self.proc_mut(child).continued_unreported = false,
                 _ => self.reap(child),
             }
             return Ok(Some(Waited {
