@@ -109,11 +109,7 @@ fn plots(results: &Results) -> Vec<(String, String)> {
         series: ["pidns", "pspace"]
             .iter()
             .flat_map(|design| {
-                [
-                    ("fork_exit", "nesting"),
-                    ("lookup", "nesting_lookup"),
-                ]
-                .map(|(what, group)| {
+                [("fork_exit", "nesting"), ("lookup", "nesting_lookup")].map(|(what, group)| {
                     series(
                         results,
                         &format!("{design} {what}"),
