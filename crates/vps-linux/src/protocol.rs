@@ -282,26 +282,11 @@ pub enum Hello {
     NotPermitted(String),
 }
 
-/// The name of a signal number, as the scenarios use them.
+/// The name of a signal number, as the scenarios use them (`SIGTERM`, and
+/// `0` for the probe signal): [`vps::Signal`]'s names.
 #[must_use]
 pub fn signal_name(sig: i32) -> String {
-    let name = match sig {
-        0 => "0",
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGUSR1 => "SIGUSR1",
-        libc::SIGUSR2 => "SIGUSR2",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGCHLD => "SIGCHLD",
-        libc::SIGCONT => "SIGCONT",
-        libc::SIGSTOP => "SIGSTOP",
-        libc::SIGTSTP => "SIGTSTP",
-        other => return other.to_string(),
-    };
-    name.to_owned()
+    vps::Signal(sig).to_string()
 }
 
 impl fmt::Display for Call {

@@ -24,4 +24,4 @@ pub use ast::{
     Disposition, Op, Outcome, PidArg, Query, Script, Statement, StatementKind, TaskSpec, Viewer,
 };
 pub use parse::{KEYWORDS, LineError, ParseError, is_name, parse_line, parse_script};
-pub use signal::{SIGNAL_MAX, SIGTERM, signal_name, signal_number, signal_text};
+pub use signal::{SIGNAL_MAX, SIGTERM, signal_number, signal_text};

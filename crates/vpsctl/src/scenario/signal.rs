@@ -1,48 +1,17 @@
-//! Signal names and numbers, as scripts write them (`SIGTERM`, `TERM`, `15`).
+//! Signal names and numbers, as scripts write them (`SIGTERM`, `TERM`,
+//! `sigterm`, `15`, `SIGRTMIN+3`). The one table of Linux signal names is
+//! [`vps::Signal`]'s; this module only adds case-insensitivity and raw numbers.
 
-/// The Linux names of signals 1 to 31, in order.
-const NAMES: [&str; 31] = [
-    "SIGHUP",
-    "SIGINT",
-    "SIGQUIT",
-    "SIGILL",
-    "SIGTRAP",
-    "SIGABRT",
-    "SIGBUS",
-    "SIGFPE",
-    "SIGKILL",
-    "SIGUSR1",
-    "SIGSEGV",
-    "SIGUSR2",
-    "SIGPIPE",
-    "SIGALRM",
-    "SIGTERM",
-    "SIGSTKFLT",
-    "SIGCHLD",
-    "SIGCONT",
-    "SIGSTOP",
-    "SIGTSTP",
-    "SIGTTIN",
-    "SIGTTOU",
-    "SIGURG",
-    "SIGXCPU",
-    "SIGXFSZ",
-    "SIGVTALRM",
-    "SIGPROF",
-    "SIGWINCH",
-    "SIGIO",
-    "SIGPWR",
-    "SIGSYS",
-];
+use vps::Signal;
 
 /// The largest signal number (`SIGRTMAX` on Linux).
-pub const SIGNAL_MAX: i32 = 64;
+pub const SIGNAL_MAX: i32 = Signal::MAX;
 
 /// `SIGTERM`, kill's default signal.
-pub const SIGTERM: i32 = 15;
+pub const SIGTERM: i32 = Signal::SIGTERM.0;
 
-/// The number of a signal written as `SIGTERM`, `TERM` or `15` (0 to
-/// [`SIGNAL_MAX`]); `None` for anything else.
+/// The number of a signal written as `SIGTERM`, `TERM`, `sigterm` or `15`
+/// (0 to [`SIGNAL_MAX`]); `None` for anything else.
 ///
 /// ```
 /// use vpsctl::scenario::signal_number;
@@ -53,35 +22,17 @@ pub const SIGTERM: i32 = 15;
 /// ```
 #[must_use]
 pub fn signal_number(text: &str) -> Option<i32> {
-    if let Ok(n) = text.parse::<i32>() {
-        return (0..=SIGNAL_MAX).contains(&n).then_some(n);
-    }
-    let upper = text.to_ascii_uppercase();
-    let full = if upper.starts_with("SIG") {
-        upper
-    } else {
-        format!("SIG{upper}")
-    };
-    NAMES
-        .iter()
-        .position(|&name| name == full)
-        .and_then(|i| i32::try_from(i + 1).ok())
-}
-
-/// The name of a signal number (`SIGTERM`), or `None` for 0 and the real-time
-/// signals, which are written as numbers.
-#[must_use]
-pub fn signal_name(number: i32) -> Option<&'static str> {
-    usize::try_from(number)
+    text.to_ascii_uppercase()
+        .parse::<Signal>()
         .ok()
-        .and_then(|n| n.checked_sub(1))
-        .and_then(|i| NAMES.get(i).copied())
+        .map(|signal| signal.0)
 }
 
-/// A signal as a script writes it: its name, or its number if it has none.
+/// A signal as a script writes it: its name (`SIGTERM`, `SIGRTMIN+3`), or
+/// `0` for the probe signal.
 #[must_use]
 pub fn signal_text(number: i32) -> String {
-    signal_name(number).map_or_else(|| number.to_string(), str::to_owned)
+    Signal(number).to_string()
 }
 
 #[cfg(test)]
@@ -100,8 +51,9 @@ mod tests {
         assert_eq!(signal_number("SIGCHLD"), Some(17));
         assert_eq!(signal_number("sigstop"), Some(19));
         assert_eq!(signal_number("SIGCONT"), Some(18));
-        assert_eq!(signal_name(10), Some("SIGUSR1"));
-        assert_eq!(signal_name(0), None);
+        assert_eq!(signal_text(10), "SIGUSR1");
+        assert_eq!(signal_text(35), "SIGRTMIN+3");
+        assert_eq!(signal_text(0), "0");
         assert_eq!(signal_number("SIGFOO"), None);
         assert_eq!(signal_number("-1"), None);
     }
