@@ -107,6 +107,26 @@ impl PidAllocator {
         RealPid::from_raw(found).ok_or(Errno::EAGAIN)
     }
 
+    /// Hands out `n` real PIDs, or none at all: on `EAGAIN` every PID taken
+    /// is freed again and the cursor is put back, so the bitmap is as before.
+    pub(crate) fn alloc_many(&mut self, n: usize) -> Result<Vec<RealPid>, Errno> {
+        let cursor = self.last;
+        let mut pids = Vec::with_capacity(n);
+        for _ in 0..n {
+            match self.alloc() {
+                Ok(pid) => pids.push(pid),
+                Err(e) => {
+                    for pid in pids {
+                        self.set(pid.as_raw(), false);
+                    }
+                    self.last = cursor;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(pids)
+    }
+
     /// Frees `pid`. Freeing the host init or a number not in use is a bug in
     /// the table, which it reports instead of corrupting the bitmap.
     pub(crate) fn free(&mut self, pid: RealPid) -> Result<(), Errno> {
@@ -196,5 +216,23 @@ mod tests {
             }
             true
         }
+    }
+
+    #[test]
+    fn alloc_many_takes_all_or_nothing() {
+        let mut a = PidAllocator::new(400);
+        let first = a.alloc_many(3).expect("room for three");
+        assert_eq!(
+            first.iter().map(|p| p.as_raw()).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        let (used, cursor) = (a.used(), a.last());
+        assert_eq!(a.alloc_many(1000), Err(Errno::EAGAIN));
+        assert_eq!(
+            (a.used(), a.last()),
+            (used, cursor),
+            "nothing taken, cursor back"
+        );
+        assert_eq!(a.alloc().map(|p| p.as_raw()), Ok(4));
     }
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use vpid_core::{Errno, RealPid, VirtPid};
 
-use super::{HOST_INIT, Map, MemberList, RunState, Table, Vps};
+use super::{HOST_INIT, RunState, Table};
 use crate::checkpoint::image::{SettingsImage, TaskImage, TaskStateImage, exit_status};
 use crate::checkpoint::{CheckpointError, VpsImage};
 use crate::disposition::Dispositions;
@@ -100,15 +100,7 @@ impl Table {
     /// Recreates a VPS from an image that [`VpsImage::validate`] accepted for
     /// this host's `pid_max`. See [`crate::Host::restore`].
     pub(crate) fn restore_image(&mut self, image: &VpsImage, id: VpsId) -> Result<TaskRef, Errno> {
-        if id.is_host() {
-            return Err(Errno::EINVAL);
-        }
-        if self.vps_slots.contains_key(&id) {
-            return Err(Errno::EEXIST);
-        }
-        let Some(&slot) = self.free_vps_slots.last() else {
-            return Err(Errno::EAGAIN);
-        };
+        let slot = self.vacant_slot(id)?;
         // Every real number first: the only step that can fail.
         let numbers: Vec<i32> = image
             .tasks
@@ -116,46 +108,15 @@ impl Table {
             .map(|t| t.vpid)
             .chain(image.orphan_ids.iter().copied())
             .collect();
-        let cursor = self.alloc.last();
-        let mut reals = Vec::with_capacity(numbers.len());
-        for _ in &numbers {
-            match self.alloc.alloc() {
-                Ok(real) => reals.push(real),
-                Err(e) => {
-                    for real in reals {
-                        let freed = self.alloc.free(real);
-                        debug_assert!(freed.is_ok());
-                    }
-                    self.alloc.set_last(cursor);
-                    return Err(e);
-                }
-            }
-        }
+        let reals = self.alloc.alloc_many(numbers.len())?;
         // Nothing can fail from here on.
-        let sparse = image
-            .tasks
+        let sparse = numbers
             .iter()
-            .map(|t| t.vpid)
-            .chain(image.orphan_ids.iter().copied())
             .zip(&reals)
-            .any(|(virt, real)| virt != 1 && virt != real.to_linear_virt().as_raw());
+            .any(|(&virt, real)| virt != 1 && virt != real.to_linear_virt().as_raw());
         let real_of: HashMap<i32, RealPid> = numbers.iter().copied().zip(reals).collect();
         let init = real_of[&1];
-        self.free_vps_slots.pop();
-        self.vps_slots.insert(id, slot);
-        self.vpses[slot] = Some(Vps {
-            id,
-            init,
-            dying: false,
-            sparse,
-            numproc: image.settings.numproc,
-            members: MemberList::default(),
-            v2r: Map::default(),
-        });
-        self.ix.publish_vps(slot, id, init);
-        if sparse {
-            self.ix.make_sparse(slot, std::iter::empty()); // tasks come next
-        }
+        self.install_vps(slot, id, init, image.settings.numproc, sparse);
         for (&virt, &real) in &real_of {
             let virt = VirtPid::from_raw(virt).expect("a validated virtual pid");
             self.set_vnr(slot, real, virt);

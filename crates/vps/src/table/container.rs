@@ -20,29 +20,10 @@ impl Table {
         if self.proc(creator).vps().is_some() {
             return Err(Errno::EPERM); // no nesting, as OpenVZ
         }
-        if id.is_host() {
-            return Err(Errno::EINVAL);
-        }
         config.validate()?;
-        if self.vps_slots.contains_key(&id) {
-            return Err(Errno::EEXIST);
-        }
-        let Some(&slot) = self.free_vps_slots.last() else {
-            return Err(Errno::EAGAIN);
-        };
+        let slot = self.vacant_slot(id)?;
         let init = self.alloc.alloc()?;
-        self.free_vps_slots.pop();
-        self.vps_slots.insert(id, slot);
-        self.vpses[slot] = Some(Vps {
-            id,
-            init,
-            dying: false,
-            sparse: false,
-            numproc: config.numproc,
-            members: MemberList::default(),
-            v2r: Map::default(),
-        });
-        self.ix.publish_vps(slot, id, init);
+        self.install_vps(slot, id, init, config.numproc, false);
         let task = self.insert_task(init, init, Some(slot));
         // The init leads a new session and group (OpenVZ: set_special_pids).
         let disp = Dispositions::default();
@@ -50,6 +31,47 @@ impl Table {
         self.set_vnr(slot, init, VirtPid::INIT);
         self.publish(init);
         Ok(task)
+    }
+
+    /// The slot a new VPS `id` would take: `EINVAL` for the host's id,
+    /// `EEXIST` for an id in use, `EAGAIN` when every slot is taken.
+    pub(super) fn vacant_slot(&self, id: VpsId) -> Result<usize, Errno> {
+        if id.is_host() {
+            return Err(Errno::EINVAL);
+        }
+        if self.vps_slots.contains_key(&id) {
+            return Err(Errno::EEXIST);
+        }
+        self.free_vps_slots.last().copied().ok_or(Errno::EAGAIN)
+    }
+
+    /// Puts a new, empty VPS in the slot [`Table::vacant_slot`] gave, with
+    /// its init's real PID, and publishes it (sparse from the start if asked:
+    /// a restore's numbers follow).
+    pub(super) fn install_vps(
+        &mut self,
+        slot: usize,
+        id: VpsId,
+        init: RealPid,
+        numproc: Option<u32>,
+        sparse: bool,
+    ) {
+        let taken = self.free_vps_slots.pop();
+        debug_assert_eq!(taken, Some(slot));
+        self.vps_slots.insert(id, slot);
+        self.vpses[slot] = Some(Vps {
+            id,
+            init,
+            dying: false,
+            sparse,
+            numproc,
+            members: MemberList::default(),
+            v2r: Map::default(),
+        });
+        self.ix.publish_vps(slot, id, init);
+        if sparse {
+            self.ix.make_sparse(slot, std::iter::empty());
+        }
     }
 
     /// Kills every task of a VPS from the host, reaps them all (even zombies
