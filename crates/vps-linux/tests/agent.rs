@@ -3,14 +3,12 @@
 
 mod common;
 
+use common::{step, wait_nohang};
+
 use vps_linux::protocol::{Actor, Call, Ids, Outcome, Plan, Seen, Step, StepObservation};
 
 const INIT: Actor = Actor::Task(0);
 const INIT_REAL: i32 = 300;
-
-fn step(actor: Actor, call: Call) -> Step {
-    Step { actor, call }
-}
 
 fn create_vps() -> Step {
     step(
@@ -142,25 +140,9 @@ fn the_host_reaps_a_dead_vps_init_and_orphans_go_to_the_vps_init() {
             fork(INIT, &[1324, 301]),
             fork(Actor::Task(1), &[1325, 302]),
             step(Actor::Task(1), Call::Exit { code: 3 }),
-            step(
-                INIT,
-                Call::Wait {
-                    pid: -1,
-                    nohang: true,
-                    untraced: false,
-                    continued: false,
-                },
-            ),
+            step(INIT, wait_nohang(-1, false, false)),
             step(INIT, Call::Exit { code: 7 }),
-            step(
-                Actor::Host,
-                Call::Wait {
-                    pid: 300,
-                    nohang: true,
-                    untraced: false,
-                    continued: false,
-                },
-            ),
+            step(Actor::Host, wait_nohang(300, false, false)),
             step(INIT, Call::Setsid),
         ],
     ) else {
@@ -286,15 +268,7 @@ fn a_stopped_process_is_seen_stopped_and_answers_once_continued() {
             ),
             step(INIT, Call::Getpgid { pid: 1324 }),
             step(Actor::Task(1), Call::Getsid { pid: 0 }),
-            step(
-                INIT,
-                Call::Wait {
-                    pid: -1,
-                    nohang: true,
-                    untraced: true,
-                    continued: false,
-                },
-            ),
+            step(INIT, wait_nohang(-1, true, false)),
             step(
                 INIT,
                 Call::Kill {
@@ -303,15 +277,7 @@ fn a_stopped_process_is_seen_stopped_and_answers_once_continued() {
                 },
             ),
             step(Actor::Task(1), Call::Getsid { pid: 0 }),
-            step(
-                INIT,
-                Call::Wait {
-                    pid: -1,
-                    nohang: true,
-                    untraced: false,
-                    continued: true,
-                },
-            ),
+            step(INIT, wait_nohang(-1, false, true)),
         ],
     ) else {
         return;

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::{step, wait_nohang};
+
 use vps_linux::compare::{self, KnownDifference};
 use vps_linux::differential::{BothRuns, run_both};
 use vps_linux::generate::create_vps;
@@ -12,10 +14,6 @@ use vps_linux::protocol::{Actor, Call, Plan, Step};
 const INIT: Actor = Actor::Task(0);
 /// The VPS init's real PID: the first task forked on a fresh model host.
 const INIT_REAL: i32 = 2;
-
-fn step(actor: Actor, call: Call) -> Step {
-    Step { actor, call }
-}
 
 fn fork(actor: Actor, chosen: Option<i32>) -> Step {
     step(
@@ -201,24 +199,8 @@ fn wait_order_agrees_with_linux() {
             step(Actor::Task(1), Call::Exit { code: 1 }),
             step(Actor::Task(3), Call::Exit { code: 3 }),
             step(Actor::Task(2), Call::Exit { code: 2 }),
-            step(
-                INIT,
-                Call::Wait {
-                    pid: -1,
-                    nohang: true,
-                    untraced: false,
-                    continued: false,
-                },
-            ),
-            step(
-                INIT,
-                Call::Wait {
-                    pid: -1,
-                    nohang: true,
-                    untraced: false,
-                    continued: false,
-                },
-            ),
+            step(INIT, wait_nohang(-1, false, false)),
+            step(INIT, wait_nohang(-1, false, false)),
         ],
     );
 }
@@ -274,15 +256,7 @@ fn stopped_stays_stopped_agrees_with_linux() {
                     sig: libc::SIGCONT,
                 },
             ),
-            step(
-                INIT,
-                Call::Wait {
-                    pid: -1,
-                    nohang: true,
-                    untraced: true,
-                    continued: true,
-                },
-            ),
+            step(INIT, wait_nohang(-1, true, true)),
         ],
     );
 }

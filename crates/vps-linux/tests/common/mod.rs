@@ -5,6 +5,7 @@
 use std::io::Write;
 
 use vps_linux::driver::{Agent, Spawned};
+use vps_linux::protocol::{Actor, Call, Step};
 
 /// The agent binary built with these tests.
 pub const AGENT: &str = env!("CARGO_BIN_EXE_vps-linux-agent");
@@ -41,4 +42,19 @@ pub fn settled_descendants(expected: usize) -> usize {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     count
+}
+
+/// A step: `actor` makes `call`.
+pub fn step(actor: Actor, call: Call) -> Step {
+    Step { actor, call }
+}
+
+/// `waitpid(pid, WNOHANG)`, with `WUNTRACED` and `WCONTINUED` as asked.
+pub fn wait_nohang(pid: i32, untraced: bool, continued: bool) -> Call {
+    Call::Wait {
+        pid,
+        nohang: true,
+        untraced,
+        continued,
+    }
 }
