@@ -31,6 +31,17 @@ fn fails_cleanly<T: std::fmt::Debug>(h: &Host, errno: Errno, f: impl FnOnce() ->
 
 /// A handle whose task has been reaped; its PID is at least 300, so the
 /// allocator hands it out again after wrapping.
+/// Nothing leaked: the host holds its init and nothing else.
+fn assert_only_host_init(h: &Host) {
+    assert_eq!(
+        h.usage(),
+        Usage {
+            tasks: 1,
+            numbers: 1
+        }
+    );
+}
+
 fn stale(h: &Host) -> TaskRef {
     loop {
         let t = fork(h, h.init());
@@ -139,13 +150,7 @@ fn create_and_destroy_errors() {
     assert_eq!(h.is_dying(VpsId(9)), Err(Errno::ESRCH));
     h.destroy_vps(VpsId(1)).expect("destroy");
     assert_eq!(h.vps_ids(), vec![]);
-    assert_eq!(
-        h.usage(),
-        Usage {
-            tasks: 1,
-            numbers: 1
-        }
-    );
+    assert_only_host_init(&h);
 }
 
 #[test]
@@ -368,13 +373,7 @@ fn host_pid_exhaustion_then_reuse() {
         h.create_vps(h.init(), VpsId(1), VpsConfig::default())
     });
     reap_all(&h, h.init(), &first);
-    assert_eq!(
-        h.usage(),
-        Usage {
-            tasks: 1,
-            numbers: 1
-        }
-    );
+    assert_only_host_init(&h);
     // After the wrap, every number from RESERVED_PIDS up is handed out again.
     let (second, err) = fork_until_full(&h, h.init());
     assert_eq!(err, Errno::EAGAIN);
@@ -383,13 +382,7 @@ fn host_pid_exhaustion_then_reuse() {
     let want: Vec<i32> = (300..3000).filter(|p| p & VPID_DIV == 0).collect();
     assert_eq!(got, want);
     reap_all(&h, h.init(), &second);
-    assert_eq!(
-        h.usage(),
-        Usage {
-            tasks: 1,
-            numbers: 1
-        }
-    );
+    assert_only_host_init(&h);
 }
 
 #[test]
@@ -450,13 +443,7 @@ fn wrap_around_skips_the_marker_bit_and_returns_to_300() {
     let j = seen.iter().position(|p| *p == 2099).expect("2099");
     assert_eq!(seen[j + 1], 300);
     assert!(seen.iter().all(|p| RealPid::from_raw(*p).is_some()));
-    assert_eq!(
-        h.usage(),
-        Usage {
-            tasks: 1,
-            numbers: 1
-        }
-    );
+    assert_only_host_init(&h);
 }
 
 #[test]
