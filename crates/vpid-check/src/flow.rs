@@ -1044,11 +1044,16 @@ impl Body<'_, '_, '_> {
                     || format!("binding `{name}`"),
                 );
                 let ty = type_name(&t.ty, st.as_deref()).map(Rc::from);
-                let val = if declared.is_definite() {
+                let mut val = if declared.is_definite() {
                     Val::of(declared, t.span())
                 } else {
                     val
                 };
+                // A declared tuple (or an Option/Result of one) gives its
+                // elements their kinds where the value did not know them.
+                if val.parts.is_none() {
+                    val.parts = tuple_parts(&t.ty, st.as_deref(), t.span());
+                }
                 self.bind_pat(&t.pat, val.with_ty(ty), env);
             }
             syn::Pat::TupleStruct(ts) => {
@@ -2233,5 +2238,36 @@ impl Body<'_, '_, '_> {
             ),
             _ => Val::default(),
         }
+    }
+}
+
+/// The elements of a declared tuple type, or of the tuple inside an
+/// `Option`, `Result` or `Box`, with the kinds and type names their types
+/// give: `Option<(RealPid, WaitStatus)>` gives a real element and an unknown.
+fn tuple_parts(ty: &syn::Type, self_ty: Option<&str>, at: Span) -> Option<Rc<[Val]>> {
+    match ty {
+        syn::Type::Tuple(t) => Some(
+            t.elems
+                .iter()
+                .map(|e| {
+                    Val::of(type_kind(e, self_ty), at).with_ty(type_name(e, self_ty).map(Rc::from))
+                })
+                .collect(),
+        ),
+        syn::Type::Paren(p) => tuple_parts(&p.elem, self_ty, at),
+        syn::Type::Path(p) => {
+            let last = p.path.segments.last()?;
+            if !matches!(last.ident.to_string().as_str(), "Option" | "Result" | "Box") {
+                return None;
+            }
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            match args.args.first()? {
+                syn::GenericArgument::Type(inner) => tuple_parts(inner, self_ty, at),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }

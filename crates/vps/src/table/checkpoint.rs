@@ -31,9 +31,7 @@ impl Table {
             }),
         };
         let mut tasks = Vec::with_capacity(vps.members.len());
-        // Beside each task: (its parent, when it joined it) for a process,
-        // `None` for a thread, which is nobody's child.
-        let mut joined = Vec::with_capacity(vps.members.len());
+        let ranks = self.child_ranks(slot);
         let mut orphan_ids = Vec::new();
         for real in self.members(slot) {
             let leader = self.tasks.at(real).tgid;
@@ -59,12 +57,11 @@ impl Table {
                 }
             }
             let (ignored, handled) = proc.disp.masks();
-            joined.push((real == leader).then_some((proc.parent, proc.child_seq)));
             tasks.push(TaskImage {
                 vpid: virt(real, real, "it entered from the host and kept its real pid")?,
                 vtgid: virt(leader, real, "its thread group has no virtual pid")?,
                 vppid,
-                child_rank: 0,
+                child_rank: ranks.get(&real).copied().unwrap_or(0),
                 vpgid: virt(proc.pgid, real, "its process group has no virtual id")?,
                 vsid: virt(proc.sid, real, "its session has no virtual id")?,
                 state: match proc.run {
@@ -82,7 +79,6 @@ impl Table {
                 did_exec: proc.did_exec,
             });
         }
-        rank_children(&mut tasks, &joined);
         tasks.sort_unstable_by_key(|t| t.vpid);
         orphan_ids.sort_unstable();
         orphan_ids.dedup();
@@ -95,6 +91,28 @@ impl Table {
             tasks,
             orphan_ids,
         })
+    }
+
+    /// Each process of the VPS in `slot`: its place among its parent's
+    /// children in that VPS, in the order they joined the parent (the order
+    /// of the children list). Each parent's list is walked once.
+    fn child_ranks(&self, slot: usize) -> HashMap<RealPid, u32> {
+        let mut ranks = HashMap::new();
+        for real in self.members(slot) {
+            if self.tasks.at(real).tgid != real || ranks.contains_key(&real) {
+                continue; // a thread, or ranked with its siblings already
+            }
+            let Some(parent) = self.proc(real).parent else {
+                continue;
+            };
+            let siblings = self
+                .children(parent)
+                .filter(|c| self.proc(*c).vps() == Some(slot));
+            for (rank, child) in (0u32..).zip(siblings) {
+                ranks.insert(child, rank);
+            }
+        }
+        ranks
     }
 
     /// Recreates a VPS from an image that [`VpsImage::validate`] accepted for
@@ -159,23 +177,6 @@ impl Table {
             self.publish(real_of[&t.vpid]);
         }
         Ok(init_task.expect("a validated image has an init"))
-    }
-}
-
-/// Sets each process's `child_rank`: its place among its parent's children,
-/// by when they joined it. `joined[i]` is task `i`'s parent and join stamp.
-fn rank_children(tasks: &mut [TaskImage], joined: &[Option<(Option<RealPid>, u64)>]) {
-    let mut by_parent: HashMap<Option<RealPid>, Vec<(u64, usize)>> = HashMap::new();
-    for (i, j) in joined.iter().enumerate() {
-        if let Some((parent, seq)) = j {
-            by_parent.entry(*parent).or_default().push((*seq, i));
-        }
-    }
-    for siblings in by_parent.values_mut() {
-        siblings.sort_unstable();
-        for (rank, &(_, i)) in siblings.iter().enumerate() {
-            tasks[i].child_rank = u32::try_from(rank).unwrap_or(u32::MAX);
-        }
     }
 }
 

@@ -137,7 +137,7 @@ impl Table {
             self.threads.remove(&(leader, thread));
             self.remove_task(thread, vps);
         }
-        for child in self.children_in_join_order(leader) {
+        while let Some(child) = self.first_child(leader) {
             let reaper = self.reaper_for(child, leader);
             self.reparent(child, reaper);
         }
@@ -226,7 +226,7 @@ impl Table {
     pub(super) fn reap(&mut self, leader: RealPid) {
         debug_assert!(self.proc(leader).is_zombie() && self.threads_of(leader).next().is_none());
         self.unlink_child(leader);
-        for child in self.children_in_join_order(leader) {
+        while let Some(child) = self.first_child(leader) {
             // Only a forced reap (destroy_vps) can leave children behind.
             self.reparent(child, HOST_INIT);
         }

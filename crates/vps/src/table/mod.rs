@@ -77,9 +77,6 @@ struct Process {
     did_exec: bool,
     /// Reparented to the host init, which reaps it as soon as it exits.
     adopted_by_host_init: bool,
-    /// When it joined its parent's children (fork or adoption): `waitpid`
-    /// considers children in this order, as Linux walks its children list.
-    child_seq: u64,
 }
 
 impl Process {
@@ -134,8 +131,6 @@ pub(crate) struct Table {
     sessions: Map<RealPid, u32>,
     /// (leader, thread) for every thread that is not its group's leader.
     threads: PairSet,
-    /// The next `child_seq`.
-    next_child_seq: u64,
     vpses: Vec<Option<Vps>>,
     vps_slots: BTreeMap<VpsId, usize>,
     free_vps_slots: Vec<usize>,
@@ -159,7 +154,6 @@ impl Table {
             groups: Map::default(),
             sessions: Map::default(),
             threads: PairSet::new(),
-            next_child_seq: 0,
             vpses: vec![None; MAX_VPS],
             vps_slots: BTreeMap::new(),
             free_vps_slots: (0..MAX_VPS).rev().collect(),
@@ -369,7 +363,6 @@ impl Table {
                 pending: 0,
                 did_exec: false,
                 adopted_by_host_init: false,
-                child_seq: 0,
             },
         );
         if let Some(p) = parent {
@@ -458,7 +451,7 @@ mod tests {
     #[test]
     fn a_process_stays_compact() {
         // The memory budget (docs/semantics.md, section 7) counts on these.
-        assert_eq!(size_of::<Links>(), 20);
+        assert_eq!(size_of::<Links>(), 24);
         assert!(size_of::<Process>() <= 80, "{}", size_of::<Process>());
     }
 }

@@ -34,6 +34,7 @@ pub(super) struct Group {
 #[derive(Copy, Clone, Debug, Default)]
 pub(super) struct Links {
     first_child: Option<RealPid>,
+    last_child: Option<RealPid>,
     next_sibling: Option<RealPid>,
     prev_sibling: Option<RealPid>,
     next_in_group: Option<RealPid>,
@@ -61,14 +62,16 @@ pub(super) fn members_after(
 impl Table {
     // ----- children -----
 
-    /// The children of `parent` (zombies included), most recent first.
+    /// The children of `parent` (zombies included), in the order they joined
+    /// it: forked ones in fork order, adopted ones appended as they came, as
+    /// Linux keeps its children list (and `waitpid` walks it).
     pub(super) fn children(&self, parent: RealPid) -> impl Iterator<Item = RealPid> + '_ {
         std::iter::successors(self.proc(parent).links.first_child, |c| {
             self.proc(*c).links.next_sibling
         })
     }
 
-    /// The most recent child of `parent`, if it has any.
+    /// The oldest child of `parent`, if it has any.
     pub(super) fn first_child(&self, parent: RealPid) -> Option<RealPid> {
         self.proc(parent).links.first_child
     }
@@ -87,18 +90,16 @@ impl Table {
 
     /// Makes `child` (in no child list) a child of `parent`.
     pub(super) fn link_child(&mut self, parent: RealPid, child: RealPid) {
-        let first = self.proc(parent).links.first_child;
-        let seq = self.next_child_seq;
-        self.next_child_seq += 1;
+        let last = self.proc(parent).links.last_child;
         let c = self.proc_mut(child);
         c.parent = Some(parent);
-        c.child_seq = seq;
-        c.links.next_sibling = first;
-        c.links.prev_sibling = None;
-        if let Some(f) = first {
-            self.proc_mut(f).links.prev_sibling = Some(child);
+        c.links.prev_sibling = last;
+        c.links.next_sibling = None;
+        match last {
+            Some(l) => self.proc_mut(l).links.next_sibling = Some(child),
+            None => self.proc_mut(parent).links.first_child = Some(child),
         }
-        self.proc_mut(parent).links.first_child = Some(child);
+        self.proc_mut(parent).links.last_child = Some(child);
     }
 
     /// Takes `child` out of its parent's child list; its
@@ -111,40 +112,18 @@ impl Table {
             Some(p) => self.proc_mut(p).links.next_sibling = next,
             None => self.proc_mut(parent).links.first_child = next,
         }
-        if let Some(n) = next {
-            self.proc_mut(n).links.prev_sibling = prev;
+        match next {
+            Some(n) => self.proc_mut(n).links.prev_sibling = prev,
+            None => self.proc_mut(parent).links.last_child = prev,
         }
         let c = self.proc_mut(child);
         c.links.prev_sibling = None;
         c.links.next_sibling = None;
     }
 
-    /// The children of `parent`, in the order they joined it (what an exit
-    /// hands to the reaper, in that order, as Linux splices its list).
-    pub(super) fn children_in_join_order(&self, parent: RealPid) -> Vec<RealPid> {
-        if !self.has_children(parent) {
-            return Vec::new();
-        }
-        let mut children: Vec<RealPid> = self.children(parent).collect();
-        children.sort_unstable_by_key(|c| self.proc(*c).child_seq);
-        children
-    }
-
     /// Whether `child`'s parent may report it.
     pub(super) fn is_waitable(&self, child: RealPid) -> bool {
         self.proc(child).is_waitable()
-    }
-
-    /// The children of `parent` that it may report, in the order they
-    /// joined it.
-    pub(super) fn waitable_children(&self, parent: RealPid) -> Vec<RealPid> {
-        let mut waitable: Vec<(u64, RealPid)> = self
-            .children(parent)
-            .filter(|c| self.is_waitable(*c))
-            .map(|c| (self.proc(c).child_seq, c))
-            .collect();
-        waitable.sort_unstable();
-        waitable.into_iter().map(|(_, c)| c).collect()
     }
 
     // ----- process groups -----

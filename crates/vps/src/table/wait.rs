@@ -74,39 +74,41 @@ impl Table {
         // The first waitable child, in the order the children joined, that
         // fits and is reportable with these options (a specific PID looks
         // only at itself).
-        let (only, listed) = match want {
-            WaitFor::Pid(p) => (self.is_waitable(p).then_some(p), Vec::new()),
-            _ => (None, self.waitable_children(leader)),
-        };
-        for child in only.into_iter().chain(listed) {
-            if !fits(self, child) {
-                continue;
+        let report = |child: RealPid| -> Option<(RealPid, WaitStatus)> {
+            if !self.is_waitable(child) || !fits(self, child) {
+                return None;
             }
             let proc = self.proc(child);
             let status = match proc.run {
-                RunState::Zombie(status) => Some(status),
+                RunState::Zombie(status) => status,
                 RunState::Stopped(sig)
                     if proc.stop_unreported && options.contains(WaitOptions::WUNTRACED) =>
                 {
-                    Some(WaitStatus::Stopped(sig))
+                    WaitStatus::Stopped(sig)
                 }
                 _ if proc.continued_unreported && options.contains(WaitOptions::WCONTINUED) => {
-                    Some(WaitStatus::Continued)
+                    WaitStatus::Continued
                 }
-                _ => None,
+                _ => return None,
             };
-            let Some(status) = status else { continue };
-            let reported = self.visible(child, ctx);
-            match status {
-                WaitStatus::Stopped(_) => self.proc_mut(child).stop_unreported = false,
-                WaitStatus::Continued => self.proc_mut(child).continued_unreported = false,
-                _ => self.reap(child),
-            }
-            return Ok(Some(Waited {
-                pid: reported,
-                status,
-            }));
+            Some((child, status))
+        };
+        let found: Option<(RealPid, WaitStatus)> = match want {
+            WaitFor::Pid(p) => report(p),
+            _ => self.children(leader).find_map(report),
+        };
+        let Some((child, status)) = found else {
+            return Ok(None);
+        };
+        let reported = self.visible(child, ctx);
+        match status {
+            WaitStatus::Stopped(_) => self.proc_mut(child).stop_unreported = false,
+            WaitStatus::Continued => self.proc_mut(child).continued_unreported = false,
+            _ => self.reap(child),
         }
-        Ok(None)
+        Ok(Some(Waited {
+            pid: reported,
+            status,
+        }))
     }
 }
