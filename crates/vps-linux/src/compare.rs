@@ -384,32 +384,47 @@ fn raw_differences(step: &Step, model: &StepObservation, linux: &StepObservation
     out
 }
 
-/// The VPS inits of a run: the tasks that successful `create-vps` steps
-/// forked, and their real PIDs.
-#[derive(Default, Debug)]
+/// The inits of a run: the VPS inits (the tasks that successful
+/// `create-vps` and `restore` steps made) with their real PIDs, and the
+/// host inits.
+#[derive(Debug)]
 struct VpsInits {
     actors: Vec<Actor>,
     real_pids: Vec<i32>,
+    hosts: Vec<Actor>,
 }
 
 impl VpsInits {
     fn of(plan: &Plan, model: &[StepObservation]) -> Self {
-        let mut inits = VpsInits::default();
-        let mut tasks = 0;
+        let mut inits = VpsInits {
+            actors: Vec::new(),
+            real_pids: Vec::new(),
+            hosts: vec![Actor::Host],
+        };
+        // The actors a step made are the ones its observation adds.
+        let mut known = 1;
         for (step, observation) in plan.steps.iter().zip(model) {
-            if let (
+            let made = observation.processes.get(known..).unwrap_or_default();
+            let first_made = made.first().map(|(actor, _)| *actor);
+            known = known.max(observation.processes.len());
+            let Some(first_made) = first_made else {
+                continue;
+            };
+            match &step.call {
                 Call::Fork {
                     set_tid,
-                    new_namespace,
-                },
-                Outcome::Value(_),
-            ) = (&step.call, observation.outcome)
-            {
-                if *new_namespace {
-                    inits.actors.push(Actor::Task(tasks));
+                    new_namespace: true,
+                    ..
+                } => {
+                    inits.actors.push(first_made);
                     inits.real_pids.extend(set_tid.get(1));
                 }
-                tasks += 1;
+                Call::Restore { pids, .. } => {
+                    inits.actors.push(first_made);
+                    inits.real_pids.extend(pids.first().map(|&(_, real)| real));
+                }
+                Call::NewHost => inits.hosts.push(first_made),
+                _ => {}
             }
         }
         inits
@@ -418,16 +433,24 @@ impl VpsInits {
     fn contains(&self, actor: Actor) -> bool {
         self.actors.contains(&actor)
     }
+
+    /// Whether the actor is a host's init.
+    fn is_host(&self, actor: Actor) -> bool {
+        self.hosts.contains(&actor)
+    }
 }
 
-/// The real PIDs the plan gives the VPS's processes (a VPS process is forked
-/// with a virtual and a real PID).
+/// The real PIDs the plan gives the VPS's tasks (a VPS task is made with a
+/// virtual and a real ID).
 fn vps_real_pids(plan: &Plan) -> Vec<i32> {
     plan.steps
         .iter()
-        .filter_map(|step| match &step.call {
-            Call::Fork { set_tid, .. } if set_tid.len() == 2 => Some(set_tid[1]),
-            _ => None,
+        .flat_map(|step| match &step.call {
+            Call::Fork { set_tid, .. } | Call::Thread { set_tid } if set_tid.len() == 2 => {
+                vec![set_tid[1]]
+            }
+            Call::Restore { pids, .. } => pids.iter().map(|&(_, real)| real).collect(),
+            _ => Vec::new(),
         })
         .collect()
 }
@@ -498,7 +521,7 @@ fn is_kill(step: &Step, wanted: impl Fn(i32, i32) -> bool) -> bool {
 /// A VPS task names a task of its VPS by its real PID: found in the model,
 /// not on Linux.
 fn real_pid_in_vps(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
-    if ctx.step.actor == Actor::Host {
+    if ctx.inits.is_host(ctx.step.actor) {
         return None;
     }
     let by_real_pid = |pid: i32| pid > 1 && ctx.vps_real_pids.contains(&pid);
@@ -543,7 +566,7 @@ fn init_group_query(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDiffere
     if !matches!(step.call, Call::Getpgid { .. } | Call::Getsid { .. }) {
         return None;
     }
-    let on_host = step.actor == Actor::Host;
+    let on_host = ctx.inits.is_host(step.actor);
     let init_group = |m: i32| {
         if on_host {
             ctx.inits.real_pids.contains(&m)
@@ -620,7 +643,7 @@ fn chosen_pid_check(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDiffere
 /// Killed or stopped in the model, untouched on Linux, by a host signal
 /// other than SIGKILL and SIGSTOP.
 fn host_signal_to_init(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
-    let by_host = ctx.step.actor == Actor::Host
+    let by_host = ctx.inits.is_host(ctx.step.actor)
         && is_kill(ctx.step, |_, sig| {
             ![0, libc::SIGKILL, libc::SIGSTOP].contains(&sig)
         });
@@ -637,7 +660,7 @@ fn host_signal_to_init(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDiff
 }
 
 fn host_kill_all_esrch(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
-    (ctx.step.actor == Actor::Host
+    (ctx.inits.is_host(ctx.step.actor)
         && is_kill(ctx.step, |pid, _| pid == -1)
         && matches!(
             (raw.aspect, raw.model, raw.linux),
@@ -653,7 +676,7 @@ fn host_kill_all_esrch(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDiff
 /// Untouched in the model, killed or stopped on Linux, by `kill(-1)` from
 /// the host.
 fn host_kill_all_reaches_init(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
-    (ctx.step.actor == Actor::Host
+    (ctx.inits.is_host(ctx.step.actor)
         && is_kill(ctx.step, |pid, sig| {
             pid == -1 && [libc::SIGKILL, libc::SIGSTOP].contains(&sig)
         })
@@ -670,7 +693,7 @@ fn host_kill_all_reaches_init(ctx: Context<'_>, raw: &Raw) -> Option<&'static Kn
 
 /// Still stopped in the model, continued on Linux, by a SIGCONT from inside.
 fn init_sigcont(ctx: Context<'_>, raw: &Raw) -> Option<&'static KnownDifference> {
-    (ctx.step.actor != Actor::Host
+    (!ctx.inits.is_host(ctx.step.actor)
         && is_kill(ctx.step, |_, sig| sig == libc::SIGCONT)
         && matches!(
             (raw.aspect, raw.model, raw.linux),
@@ -778,7 +801,7 @@ impl History {
     /// Follows one step of the model's run; whether it is a scheduler race.
     fn step_races(&mut self, step: &Step, model: &StepObservation) -> bool {
         match (&step.call, model.outcome) {
-            (Call::Fork { .. }, Outcome::Value(_)) => {
+            (Call::Fork { .. } | Call::Thread { .. }, Outcome::Value(_)) => {
                 let tasks = model.processes.len().saturating_sub(1);
                 let child = Actor::Task(tasks.saturating_sub(1));
                 let inherited: Vec<_> = self
@@ -987,6 +1010,7 @@ mod tests {
         let create = Call::Fork {
             set_tid: vec![1, 2],
             new_namespace: true,
+            numproc: None,
         };
         let after = observed(
             Outcome::Value(2),

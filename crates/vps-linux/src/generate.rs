@@ -52,6 +52,7 @@ pub fn create_vps() -> Step {
         call: Call::Fork {
             set_tid: Vec::new(),
             new_namespace: true,
+            numproc: None,
         },
     }
 }
@@ -248,6 +249,7 @@ fn task_call(g: &mut Gen, actor: Actor, me: Ids, world: &World) -> Call {
             Call::Fork {
                 set_tid,
                 new_namespace: false,
+                numproc: None,
             }
         }
         22..30 if actor != Actor::Task(0) || one_in(g, 4) => Call::Exit {

@@ -9,7 +9,10 @@
 use std::collections::HashSet;
 
 use vpid_core::{CloneFlags, Errno, WaitOptions};
-use vps::{Host, HostConfig, TaskRef, TaskState, Viewer, VpsConfig, VpsId};
+use vps::{
+    CheckpointError, Host, HostConfig, RestoreError, TaskRef, TaskState, Viewer, VpsConfig, VpsId,
+    VpsImage,
+};
 
 use crate::protocol::{Actor, Call, Disposition, Ids, Outcome, Plan, Seen, Step, StepObservation};
 
@@ -24,10 +27,14 @@ pub struct ModelError(pub Errno);
 
 /// A scenario being run on the model, step by step.
 pub struct ModelRun {
-    host: Host,
-    /// `Actor::Task(n)` is `tasks[n]`.
-    tasks: Vec<TaskRef>,
+    /// The first host, then one per [`Call::NewHost`] step.
+    hosts: Vec<Host>,
+    /// `Actor::Task(n)` is `tasks[n]`: its host (an index into `hosts`) and
+    /// its task there.
+    tasks: Vec<(usize, TaskRef)>,
     vps_created: u32,
+    /// The images the checkpoint steps took, in order.
+    images: Vec<VpsImage>,
     linux: Vec<Step>,
     observed: Vec<StepObservation>,
 }
@@ -35,6 +42,7 @@ pub struct ModelRun {
 impl std::fmt::Debug for ModelRun {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ModelRun")
+            .field("hosts", &self.hosts.len())
             .field("tasks", &self.tasks)
             .field("steps", &self.linux.len())
             .finish_non_exhaustive()
@@ -89,34 +97,57 @@ impl ModelRun {
     /// [`ModelError`] if the model refuses the default configuration.
     pub fn new() -> Result<Self, ModelError> {
         Ok(Self {
-            host: Host::new(HostConfig::default()).map_err(ModelError)?,
+            hosts: vec![Host::new(HostConfig::default()).map_err(ModelError)?],
             tasks: Vec::new(),
             vps_created: 0,
+            images: Vec::new(),
             linux: Vec::new(),
             observed: Vec::new(),
         })
     }
 
-    /// The model's host.
+    /// The model's first host.
     #[must_use]
     pub fn host(&self) -> &Host {
-        &self.host
+        &self.hosts[0]
     }
 
-    /// The task an actor names, if it has been created.
+    /// The host an actor's task lives on, if it has been created.
     #[must_use]
-    pub fn task(&self, actor: Actor) -> Option<TaskRef> {
+    pub fn host_of(&self, actor: Actor) -> Option<&Host> {
+        self.located(actor).map(|(host, _)| &self.hosts[host])
+    }
+
+    /// The host (an index, 0 for the first) and the task of an actor.
+    fn located(&self, actor: Actor) -> Option<(usize, TaskRef)> {
         match actor {
-            Actor::Host => Some(self.host.init()),
+            Actor::Host => Some((0, self.hosts[0].init())),
             Actor::Task(n) => self.tasks.get(n).copied(),
         }
     }
 
-    /// The real PID of an actor's task (what the host sees), if it has been
-    /// created.
+    /// The task an actor names, if it has been created (on its own host:
+    /// see [`ModelRun::host_of`]).
+    #[must_use]
+    pub fn task(&self, actor: Actor) -> Option<TaskRef> {
+        self.located(actor).map(|(_, task)| task)
+    }
+
+    /// The real PID of an actor's task (what its host sees), if it has
+    /// been created.
     #[must_use]
     pub fn real_pid(&self, actor: Actor) -> Option<i32> {
         self.task(actor).map(|task| task.real().as_raw())
+    }
+
+    /// Whether an actor's task is a thread other than its process's leader
+    /// (false once it has exited).
+    #[must_use]
+    pub fn is_thread(&self, actor: Actor) -> bool {
+        self.located(actor).is_some_and(|(host, task)| {
+            let h = &self.hosts[host];
+            matches!((h.getpid(task), h.gettid(task)), (Ok(pid), Ok(tid)) if pid != tid)
+        })
     }
 
     /// The actors created so far, host first.
@@ -130,20 +161,35 @@ impl ModelRun {
         &self.observed
     }
 
+    /// The Linux steps so far: the steps with the PIDs the model gave.
+    #[must_use]
+    pub fn linux_steps(&self) -> &[Step] {
+        &self.linux
+    }
+
     /// What the last step saw, or nothing before the first step.
     #[must_use]
     pub fn last_seen(&self) -> &[(Actor, Seen)] {
         self.observed.last().map_or(&[], |o| &o.processes)
     }
 
-    fn live_tasks(&self) -> HashSet<TaskRef> {
-        self.host
-            .ps(Viewer::Host)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|entry| entry.state != TaskState::Zombie)
-            .map(|entry| entry.task)
+    /// The tasks of every host in a state `wanted` accepts.
+    fn tasks_where(&self, wanted: impl Fn(TaskState) -> bool) -> HashSet<(usize, TaskRef)> {
+        self.hosts
+            .iter()
+            .enumerate()
+            .flat_map(|(index, host)| {
+                host.ps(Viewer::Host)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|entry| wanted(entry.state))
+                    .map(move |entry| (index, entry.task))
+            })
             .collect()
+    }
+
+    fn live_tasks(&self) -> HashSet<(usize, TaskRef)> {
+        self.tasks_where(|state| state != TaskState::Zombie)
     }
 
     /// Runs one step, records it and its Linux twin, and returns what it
@@ -151,7 +197,7 @@ impl ModelRun {
     pub fn apply(&mut self, step: &Step) -> StepObservation {
         let mut linux_step = step.clone();
         let live = self.live_tasks();
-        let outcome = match self.task(step.actor) {
+        let outcome = match self.located(step.actor) {
             Some(caller) if live.contains(&caller) => {
                 if self.last_seen().contains(&(step.actor, Seen::Stopped)) {
                     Outcome::ActorStopped
@@ -179,24 +225,40 @@ impl ModelRun {
         }
     }
 
-    fn perform(&mut self, caller: TaskRef, call: &Call, linux: &mut Call) -> Outcome {
-        let h = &self.host;
+    fn next_vps_id(&mut self) -> VpsId {
+        let id = VpsId(FIRST_VPS_ID + self.vps_created);
+        self.vps_created += 1;
+        id
+    }
+
+    fn perform(
+        &mut self,
+        (host, caller): (usize, TaskRef),
+        call: &Call,
+        linux: &mut Call,
+    ) -> Outcome {
         let done = |r: Result<(), Errno>| r.map_or_else(errno_outcome, |()| Outcome::Done);
         let value = |r: Result<i32, Errno>| r.map_or_else(errno_outcome, Outcome::Value);
         match call {
             Call::Fork {
                 new_namespace: true,
+                numproc,
                 ..
             } => {
-                let id = VpsId(FIRST_VPS_ID + self.vps_created);
-                match h.create_vps(caller, id, VpsConfig::default()) {
+                let config = VpsConfig { numproc: *numproc };
+                if let Err(e) = config.validate() {
+                    return errno_outcome(e);
+                }
+                let id = self.next_vps_id();
+                let h = &self.hosts[host];
+                match h.create_vps(caller, id, config) {
                     Ok(init) => {
-                        self.vps_created += 1;
-                        self.tasks.push(init);
+                        self.tasks.push((host, init));
                         let real = init.real().as_raw();
                         *linux = Call::Fork {
                             set_tid: vec![1, real],
                             new_namespace: true,
+                            numproc: *numproc,
                         };
                         Outcome::Value(h.pid_of(Viewer::Task(caller), init).unwrap_or(real))
                     }
@@ -204,31 +266,75 @@ impl ModelRun {
                 }
             }
             Call::Fork { set_tid, .. } => {
-                let chosen = set_tid.first().copied();
-                match h.fork(caller, CloneFlags::empty(), chosen) {
-                    Ok(forked) => {
-                        self.tasks.push(forked.child);
-                        let real = forked.child.real().as_raw();
-                        let in_vps = h.vps_of(caller).ok().flatten().is_some();
-                        *linux = Call::Fork {
-                            set_tid: if in_vps {
-                                vec![forked.pid, real]
-                            } else {
-                                vec![real]
-                            },
-                            new_namespace: false,
-                        };
-                        Outcome::Value(forked.pid)
+                self.fork(host, caller, CloneFlags::empty(), set_tid, linux)
+            }
+            Call::Thread { set_tid } => {
+                let flags =
+                    CloneFlags::CLONE_THREAD | CloneFlags::CLONE_SIGHAND | CloneFlags::CLONE_VM;
+                self.fork(host, caller, flags, set_tid, linux)
+            }
+            Call::NewHost => match Host::new(HostConfig::default()) {
+                Ok(new) => {
+                    self.tasks.push((self.hosts.len(), new.init()));
+                    self.hosts.push(new);
+                    Outcome::Done
+                }
+                Err(e) => errno_outcome(e),
+            },
+            Call::Checkpoint { pid } => {
+                let h = &self.hosts[host];
+                let vps = h
+                    .lookup(caller, *pid)
+                    .and_then(|init| Ok((init, h.vps_of(init)?.ok_or(Errno::EINVAL)?)))
+                    .and_then(|(init, id)| {
+                        if h.vps_init(id)? == init {
+                            Ok(id)
+                        } else {
+                            Err(Errno::EINVAL)
+                        }
+                    });
+                let image = vps
+                    .map_err(CheckpointError::from)
+                    .and_then(|id| h.checkpoint_image(id));
+                match image {
+                    Ok(image) => {
+                        self.images.push(image);
+                        Outcome::Done
                     }
-                    Err(e) => errno_outcome(e),
+                    Err(CheckpointError::Errno(e)) => errno_outcome(e),
+                    Err(_) => errno_outcome(Errno::EINVAL),
                 }
             }
-            Call::Exit { code } => done(h.exit(caller, *code)),
-            Call::Setsid => value(h.setsid(caller)),
-            Call::Setpgid { pid, pgid } => done(h.setpgid(caller, *pid, *pgid)),
-            Call::Getpgid { pid } => value(h.getpgid(caller, *pid)),
-            Call::Getsid { pid } => value(h.getsid(caller, *pid)),
-            Call::Sigaction { sig, disposition } => h
+            Call::Restore { image, .. } => {
+                let Some(dump) = self.images.get(*image) else {
+                    return errno_outcome(Errno::EINVAL);
+                };
+                let id = VpsId(FIRST_VPS_ID + self.vps_created);
+                let h = &self.hosts[host];
+                match h.restore_image(dump, id) {
+                    Ok(init) => {
+                        self.vps_created += 1;
+                        let tasks = h.ps(Viewer::Task(init)).unwrap_or_default();
+                        *linux = Call::Restore {
+                            image: *image,
+                            pids: tasks
+                                .iter()
+                                .map(|e| (e.pid, e.task.real().as_raw()))
+                                .collect(),
+                        };
+                        self.tasks.extend(tasks.iter().map(|e| (host, e.task)));
+                        value(h.pid_of(Viewer::Task(caller), init))
+                    }
+                    Err(RestoreError::Errno(e)) => errno_outcome(e),
+                    Err(_) => errno_outcome(Errno::EINVAL),
+                }
+            }
+            Call::Exit { code } => done(self.hosts[host].exit(caller, *code)),
+            Call::Setsid => value(self.hosts[host].setsid(caller)),
+            Call::Setpgid { pid, pgid } => done(self.hosts[host].setpgid(caller, *pid, *pgid)),
+            Call::Getpgid { pid } => value(self.hosts[host].getpgid(caller, *pid)),
+            Call::Getsid { pid } => value(self.hosts[host].getsid(caller, *pid)),
+            Call::Sigaction { sig, disposition } => self.hosts[host]
                 .sigaction(
                     caller,
                     vps::Signal(*sig),
@@ -237,7 +343,7 @@ impl ModelRun {
                 .map_or_else(errno_outcome, |old| {
                     Outcome::Previous(disposition_from_model(old))
                 }),
-            Call::Kill { pid, sig } => done(h.kill(caller, *pid, vps::Signal(*sig))),
+            Call::Kill { pid, sig } => done(self.hosts[host].kill(caller, *pid, vps::Signal(*sig))),
             Call::Wait {
                 pid,
                 nohang,
@@ -252,7 +358,7 @@ impl ModelRun {
                 .into_iter()
                 .filter(|(set, _)| *set)
                 .fold(WaitOptions::empty(), |all, (_, flag)| all | flag);
-                match h.waitpid(caller, *pid, options) {
+                match self.hosts[host].waitpid(caller, *pid, options) {
                     Ok(Some(waited)) => Outcome::Waited {
                         pid: waited.pid,
                         status: waited.status.raw(),
@@ -274,8 +380,44 @@ impl ModelRun {
         }
     }
 
-    fn ids(&self, task: TaskRef) -> Option<Ids> {
-        let h = &self.host;
+    /// A fork or a thread: on Linux, made with the PIDs the model gave.
+    fn fork(
+        &mut self,
+        host: usize,
+        caller: TaskRef,
+        flags: CloneFlags,
+        set_tid: &[i32],
+        linux: &mut Call,
+    ) -> Outcome {
+        let h = &self.hosts[host];
+        let chosen = set_tid.first().copied();
+        match h.fork(caller, flags, chosen) {
+            Ok(forked) => {
+                self.tasks.push((host, forked.child));
+                let real = forked.child.real().as_raw();
+                let in_vps = h.vps_of(caller).ok().flatten().is_some();
+                let set_tid = if in_vps {
+                    vec![forked.pid, real]
+                } else {
+                    vec![real]
+                };
+                *linux = if flags.contains(CloneFlags::CLONE_THREAD) {
+                    Call::Thread { set_tid }
+                } else {
+                    Call::Fork {
+                        set_tid,
+                        new_namespace: false,
+                        numproc: None,
+                    }
+                };
+                Outcome::Value(forked.pid)
+            }
+            Err(e) => errno_outcome(e),
+        }
+    }
+
+    fn ids(&self, (host, task): (usize, TaskRef)) -> Option<Ids> {
+        let h = &self.hosts[host];
         Some(Ids {
             pid: h.getpid(task).ok()?,
             ppid: h.getppid(task).ok()?,
@@ -286,17 +428,10 @@ impl ModelRun {
 
     fn snapshot(&self) -> Vec<(Actor, Seen)> {
         let live = self.live_tasks();
-        let stopped: HashSet<TaskRef> = self
-            .host
-            .ps(Viewer::Host)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|entry| entry.state == TaskState::Stopped)
-            .map(|entry| entry.task)
-            .collect();
+        let stopped = self.tasks_where(|state| state == TaskState::Stopped);
         self.actors()
             .map(|actor| {
-                let seen = match self.task(actor) {
+                let seen = match self.located(actor) {
                     Some(task) if stopped.contains(&task) => Seen::Stopped,
                     Some(task) if live.contains(&task) => {
                         self.ids(task).map_or(Seen::Gone, Seen::Alive)

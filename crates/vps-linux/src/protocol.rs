@@ -65,6 +65,37 @@ pub enum Call {
         set_tid: Vec<i32>,
         /// Whether the child starts a new PID namespace.
         new_namespace: bool,
+        /// With `new_namespace`: the most tasks the new namespace may hold
+        /// (the VPS's `numproc`), as a `pids` cgroup limit on Linux.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        numproc: Option<u32>,
+    },
+    /// `clone3(CLONE_THREAD | CLONE_VM | CLONE_SIGHAND | ...)`: a new thread
+    /// of the caller's process. `set_tid` as for [`Call::Fork`]; the outcome
+    /// is the new thread's ID.
+    Thread {
+        /// The chosen thread IDs, innermost first.
+        set_tid: Vec<i32>,
+    },
+    /// A new host: on Linux the init of one more fresh PID namespace, a
+    /// sibling of the first host's. The step's actor does not matter.
+    NewHost,
+    /// Dumps the VPS whose init has this PID in the caller's (a host
+    /// init's) view, as `criu dump -t PID` does; the dump is kept by the
+    /// run, numbered by the order of the checkpoint steps.
+    Checkpoint {
+        /// The VPS init's PID, as the caller sees it.
+        pid: i32,
+    },
+    /// Restores a dump (by its number) under the caller, a host init: the
+    /// VPS's processes and threads come back with their virtual IDs and the
+    /// real ones given here. The outcome is the new VPS init's PID in the
+    /// caller's view.
+    Restore {
+        /// Which dump: 0 is the run's first checkpoint.
+        image: usize,
+        /// Every task's `(virtual ID, real ID)`, by virtual ID.
+        pids: Vec<(i32, i32)>,
     },
     /// `_exit(code)`.
     Exit {
@@ -295,6 +326,7 @@ impl fmt::Display for Call {
             Call::Fork {
                 set_tid,
                 new_namespace,
+                numproc,
             } => {
                 f.write_str(if *new_namespace {
                     "create-vps("
@@ -302,7 +334,20 @@ impl fmt::Display for Call {
                     "fork("
                 })?;
                 let tids: Vec<String> = set_tid.iter().map(i32::to_string).collect();
-                write!(f, "{})", tids.join(", "))
+                write!(f, "{}", tids.join(", "))?;
+                if let Some(limit) = numproc {
+                    write!(f, "; numproc {limit}")?;
+                }
+                f.write_str(")")
+            }
+            Call::Thread { set_tid } => {
+                let tids: Vec<String> = set_tid.iter().map(i32::to_string).collect();
+                write!(f, "thread({})", tids.join(", "))
+            }
+            Call::NewHost => f.write_str("new-host()"),
+            Call::Checkpoint { pid } => write!(f, "checkpoint({pid})"),
+            Call::Restore { image, pids } => {
+                write!(f, "restore(image {image}, {} tasks)", pids.len())
             }
             Call::Exit { code } => write!(f, "exit({code})"),
             Call::Setsid => f.write_str("setsid()"),

@@ -10,18 +10,25 @@
 //! the model (`ps`, `state`, `count`, `echo`, ...) are passed over, and
 //! `getpid`/`getppid` are already observed after every step. The first
 //! statement that cannot be run on real processes ends the conversion, and
-//! the steps before it are compared: several hosts, `destroy`, `enter`,
-//! checkpoint and restore, a VPS process limit (`numproc`), threads and
-//! `clone_parent`.
+//! the steps before it are compared: a host's `pid_max`, `destroy`,
+//! `enter`, `clone_parent`, and a restore of an image the script did not
+//! make.
+//!
+//! A few statements fail in the model on the manager's own bookkeeping
+//! before any system call: a VPS ID already in use on the host (`create`,
+//! `restore ... as`), a process limit of 0. Linux has no VPS IDs and no
+//! such check, so these have no Linux step; they are passed over and
+//! listed in [`Converted::manager_checks`].
 
 use std::collections::HashMap;
 use std::fmt;
 
-use vpid_core::WaitOptions;
+use vpid_core::{CloneFlags, WaitOptions};
+use vpsctl::exec::FIRST_HOST;
 use vpsctl::scenario::{self as ast, Op, PidArg, Query, Script, StatementKind, TaskSpec};
 
 use crate::model::{ModelError, ModelRun};
-use crate::protocol::{Actor, Call, Disposition, Outcome, Plan, Seen, Step};
+use crate::protocol::{Actor, Call, Disposition, Outcome, Plan, Step};
 
 /// A statement that has no counterpart on real processes.
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -51,6 +58,9 @@ pub struct Converted {
     pub statements_total: usize,
     /// The statement that ended the conversion early, if one did.
     pub stopped_at: Option<Unsupported>,
+    /// The statements the manager refuses before any system call (see the
+    /// module's documentation), passed over.
+    pub manager_checks: Vec<Unsupported>,
 }
 
 /// Turns a script into steps, as far as it can.
@@ -62,23 +72,34 @@ pub fn from_script(script: &Script) -> Result<Converted, ModelError> {
         run: ModelRun::new()?,
         steps: Vec::new(),
         names: HashMap::new(),
+        hosts: HashMap::from([(FIRST_HOST.to_owned(), Actor::Host)]),
+        current_host: Actor::Host,
+        host_of: HashMap::new(),
         inits: HashMap::new(),
         vps_of: HashMap::new(),
         vpids: HashMap::new(),
+        images: HashMap::new(),
+        checkpoints: 0,
     };
     let mut used = 0;
     let mut stopped_at = None;
+    let mut manager_checks = Vec::new();
     for (index, statement) in script.statements.iter().enumerate() {
         let op = match &statement.kind {
             StatementKind::Do(op) | StatementKind::Expect { op, .. } => op,
         };
-        if let Err(reason) = converter.statement(op, index == 0) {
-            stopped_at = Some(Unsupported {
-                line: statement.line,
-                text: statement.text.clone(),
-                reason,
-            });
-            break;
+        let unsupported = |reason| Unsupported {
+            line: statement.line,
+            text: statement.text.clone(),
+            reason,
+        };
+        match converter.statement(op, index == 0) {
+            Ok(Converted_::Run) => {}
+            Ok(Converted_::ManagerCheck(reason)) => manager_checks.push(unsupported(reason)),
+            Err(reason) => {
+                stopped_at = Some(unsupported(reason));
+                break;
+            }
         }
         used += 1;
     }
@@ -87,7 +108,16 @@ pub fn from_script(script: &Script) -> Result<Converted, ModelError> {
         statements_used: used,
         statements_total: script.statements.len(),
         stopped_at,
+        manager_checks,
     })
+}
+
+/// What became of a statement that could be converted.
+enum Converted_ {
+    /// Its steps (if any) are in the plan.
+    Run,
+    /// The manager refuses it before any system call: no Linux step.
+    ManagerCheck(String),
 }
 
 /// The conversion's state: the model run, and what the script's names and
@@ -96,12 +126,24 @@ struct Converter {
     run: ModelRun,
     steps: Vec<Step>,
     names: HashMap<String, Actor>,
-    /// The current init of each VPS the script created.
-    inits: HashMap<u32, Actor>,
+    /// Each host by its name in the script: its init.
+    hosts: HashMap<String, Actor>,
+    /// The init of the host the script is on.
+    current_host: Actor,
+    /// The host (its init) of every task not on the first host.
+    host_of: HashMap<Actor, Actor>,
+    /// The init of each VPS the script created or restored, by host (its
+    /// init) and VPS ID.
+    inits: HashMap<(Actor, u32), Actor>,
     /// The VPS of each task (none for the host's tasks).
     vps_of: HashMap<Actor, u32>,
-    /// The last virtual PID each VPS task was seen with.
+    /// The virtual ID of each VPS task: a process's PID, a thread's TID.
     vpids: HashMap<Actor, i32>,
+    /// The images the script's checkpoints wrote: which checkpoint of the
+    /// run each file holds.
+    images: HashMap<std::path::PathBuf, usize>,
+    /// How many checkpoints have succeeded in the model.
+    checkpoints: usize,
 }
 
 type Why = String;
@@ -116,10 +158,19 @@ fn disposition(d: ast::Disposition) -> Disposition {
 
 impl Converter {
     /// Converts and runs one statement's operation.
-    fn statement(&mut self, op: &Op, first: bool) -> Result<(), Why> {
+    fn statement(&mut self, op: &Op, first: bool) -> Result<Converted_, Why> {
         let step = match op {
-            Op::Host { pid_max: None, .. } if first => return Ok(()),
-            Op::Host { .. } => return Err("several hosts, or a host's pid_max".into()),
+            Op::Host {
+                pid_max: Some(_), ..
+            } => return Err("a host's pid_max".into()),
+            Op::Host { name, .. } => {
+                if first {
+                    // vpsctl's first host stays unused: this one is the same.
+                    self.hosts.insert(name.clone(), Actor::Host);
+                }
+                self.switch_host(name);
+                return Ok(Converted_::Run);
+            }
             Op::Create {
                 vps,
                 numproc,
@@ -132,18 +183,24 @@ impl Converter {
                 chosen,
                 flags,
             } => {
-                if !flags.is_empty() {
-                    return Err("threads and clone flags".into());
-                }
-                let parent = self.actor(parent)?;
-                let step = Step {
-                    actor: parent,
-                    call: Call::Fork {
-                        set_tid: chosen.iter().copied().collect(),
+                let set_tid = chosen.iter().copied().collect();
+                let call = if *flags == CloneFlags::CLONE_THREAD {
+                    Call::Thread { set_tid }
+                } else if flags.is_empty() {
+                    Call::Fork {
+                        set_tid,
                         new_namespace: false,
-                    },
+                        numproc: None,
+                    }
+                } else {
+                    return Err("clone flags other than CLONE_THREAD".into());
                 };
-                if let Some(child) = self.apply(step) {
+                let parent = self.actor(parent)?;
+                let created = self.apply(Step {
+                    actor: parent,
+                    call,
+                });
+                if let Some(&child) = created.first() {
                     if let Some(vps) = self.vps_of.get(&parent).copied() {
                         self.vps_of.insert(child, vps);
                     }
@@ -151,7 +208,7 @@ impl Converter {
                         self.names.insert(name.clone(), child);
                     }
                 }
-                return Ok(());
+                return Ok(Converted_::Run);
             }
             Op::Exit { task, code } => Step {
                 actor: self.actor(task)?,
@@ -221,7 +278,7 @@ impl Converter {
             Op::Let { name, task } => {
                 let actor = self.actor(task)?;
                 self.names.insert(name.clone(), actor);
-                return Ok(());
+                return Ok(Converted_::Run);
             }
             Op::Query(Query::Getpgid(task, pid)) => {
                 let actor = self.actor(task)?;
@@ -242,15 +299,80 @@ impl Converter {
                 }
             }
             // Observed after every step, or views of the model only.
-            Op::Query(_) | Op::Ps { .. } | Op::Show { .. } | Op::Echo { .. } => return Ok(()),
+            Op::Query(_) | Op::Ps { .. } | Op::Show { .. } | Op::Echo { .. } => {
+                return Ok(Converted_::Run);
+            }
             Op::Destroy { .. } => return Err("destroy".into()),
             Op::Enter { .. } => return Err("enter".into()),
-            Op::Checkpoint { .. } | Op::Restore { .. } => {
-                return Err("checkpoint and restore".into());
-            }
+            Op::Checkpoint { vps, file } => return self.checkpoint(*vps, file),
+            Op::Restore { file, as_vps } => return self.restore(file, *as_vps),
         };
         self.apply(step);
-        Ok(())
+        Ok(Converted_::Run)
+    }
+
+    /// `host NAME`: switches to the host, creating it if it is new.
+    fn switch_host(&mut self, name: &str) {
+        if let Some(&init) = self.hosts.get(name) {
+            self.current_host = init;
+            return;
+        }
+        let created = self.apply(Step {
+            actor: Actor::Host,
+            call: Call::NewHost,
+        });
+        if let Some(&init) = created.first() {
+            self.hosts.insert(name.to_owned(), init);
+            self.host_of.insert(init, init);
+            self.current_host = init;
+        }
+    }
+
+    fn checkpoint(&mut self, vps: u32, file: &std::path::Path) -> Result<Converted_, Why> {
+        let Some(&init) = self.inits.get(&(self.current_host, vps)) else {
+            return Ok(Converted_::ManagerCheck(format!(
+                "no VPS {vps} on this host"
+            )));
+        };
+        let pid = self.pid_in_view(self.current_host, init)?;
+        let step = Step {
+            actor: self.current_host,
+            call: Call::Checkpoint { pid },
+        };
+        self.apply(step);
+        if self.run.observed().last().map(|o| o.outcome) == Some(Outcome::Done) {
+            self.images.insert(file.to_owned(), self.checkpoints);
+            self.checkpoints += 1;
+        }
+        Ok(Converted_::Run)
+    }
+
+    fn restore(&mut self, file: &std::path::Path, as_vps: u32) -> Result<Converted_, Why> {
+        let Some(&image) = self.images.get(file) else {
+            return Err("an image this script did not make".into());
+        };
+        if self.inits.contains_key(&(self.current_host, as_vps)) {
+            return Ok(Converted_::ManagerCheck(format!(
+                "VPS {as_vps} exists on this host (EEXIST)"
+            )));
+        }
+        let host = self.current_host;
+        let created = self.apply(Step {
+            actor: host,
+            call: Call::Restore {
+                image,
+                pids: Vec::new(),
+            },
+        });
+        // The restored tasks come in the order of their virtual IDs: the
+        // init first.
+        for &actor in &created {
+            self.vps_of.insert(actor, as_vps);
+        }
+        if let Some(&init) = created.first() {
+            self.inits.insert((host, as_vps), init);
+        }
+        Ok(Converted_::Run)
     }
 
     fn create(
@@ -259,73 +381,96 @@ impl Converter {
         numproc: Option<u32>,
         init: Option<&str>,
         caller: &TaskSpec,
-    ) -> Result<(), Why> {
-        if numproc.is_some() {
-            return Err("a VPS process limit (numproc)".into());
-        }
-        if self.actor(caller)? != Actor::Host {
+    ) -> Result<Converted_, Why> {
+        let host = self.current_host;
+        if self.actor(caller)? != host {
             return Err("a VPS created by a task other than the host's init".into());
         }
+        if self.inits.contains_key(&(host, vps)) {
+            return Ok(Converted_::ManagerCheck(format!(
+                "VPS {vps} exists on this host (EEXIST)"
+            )));
+        }
+        if numproc == Some(0) {
+            return Ok(Converted_::ManagerCheck(
+                "a process limit of 0 (EINVAL)".into(),
+            ));
+        }
         let step = Step {
-            actor: Actor::Host,
+            actor: host,
             call: Call::Fork {
                 set_tid: Vec::new(),
                 new_namespace: true,
+                numproc,
             },
         };
-        if let Some(child) = self.apply(step) {
-            self.inits.insert(vps, child);
+        if let Some(&child) = self.apply(step).first() {
+            self.inits.insert((host, vps), child);
             self.vps_of.insert(child, vps);
             if let Some(name) = init {
                 self.names.insert(name.to_owned(), child);
             }
         }
-        Ok(())
+        Ok(Converted_::Run)
     }
 
-    /// Runs a step on the model and keeps it; the new task, if it forked
-    /// one.
-    fn apply(&mut self, step: Step) -> Option<Actor> {
+    /// Runs a step on the model and keeps it; the tasks it created, in
+    /// actor order.
+    fn apply(&mut self, step: Step) -> Vec<Actor> {
         let tasks_before = self.run.actors().count();
-        let observation = self.run.apply(&step);
-        self.steps.push(step);
-        for (actor, seen) in &observation.processes {
-            if let Seen::Alive(ids) = seen {
-                self.vpids.insert(*actor, ids.pid);
+        self.run.apply(&step);
+        let created: Vec<Actor> = self.run.actors().skip(tasks_before).collect();
+        if let Some(host) = self.host_of.get(&step.actor).copied() {
+            for &actor in &created {
+                self.host_of.entry(actor).or_insert(host);
             }
         }
-        let tasks_after = self.run.actors().count();
-        match observation.outcome {
-            Outcome::Value(_) if tasks_after > tasks_before => Some(Actor::Task(tasks_after - 2)),
-            _ => None,
+        // The virtual IDs the model gave, as its Linux step carries them.
+        match self.run.linux_steps().last().map(|s| &s.call) {
+            Some(Call::Fork { set_tid, .. } | Call::Thread { set_tid }) if set_tid.len() == 2 => {
+                if let Some(&child) = created.first() {
+                    self.vpids.insert(child, set_tid[0]);
+                }
+            }
+            Some(Call::Restore { pids, .. }) => {
+                for (&actor, &(vpid, _)) in created.iter().zip(pids) {
+                    self.vpids.insert(actor, vpid);
+                }
+            }
+            _ => {}
         }
+        self.steps.push(step);
+        created
     }
 
     /// The task a script names.
     fn actor(&self, spec: &TaskSpec) -> Result<Actor, Why> {
+        let host = self.current_host;
+        let here = |a: &Actor| self.host_of.get(a).copied().unwrap_or(Actor::Host) == host;
         match spec {
             TaskSpec::Name(name) => self
                 .names
                 .get(name)
                 .copied()
                 .ok_or_else(|| format!("no task is named {name}")),
-            TaskSpec::Pid { vps: 0, pid: 1 } => Ok(Actor::Host),
+            TaskSpec::Pid { vps: 0, pid: 1 } => Ok(host),
             TaskSpec::Pid { vps: 0, pid } => self
                 .run
                 .actors()
-                .filter(|a| *a != Actor::Host)
+                .filter(|a| *a != host && here(a))
                 .filter(|a| self.run.real_pid(*a) == Some(*pid))
                 .last()
                 .ok_or_else(|| format!("no task has real PID {pid}")),
             TaskSpec::Pid { vps, pid: 1 } => self
                 .inits
-                .get(vps)
+                .get(&(host, *vps))
                 .copied()
                 .ok_or_else(|| format!("no VPS {vps}")),
             TaskSpec::Pid { vps, pid } => self
                 .run
                 .actors()
-                .filter(|a| self.vps_of.get(a) == Some(vps) && self.vpids.get(a) == Some(pid))
+                .filter(|a| here(a) && self.vps_of.get(a) == Some(vps))
+                .filter(|a| self.vpids.get(a) == Some(pid))
                 .last()
                 .ok_or_else(|| format!("no task {vps}:{pid}")),
         }
@@ -334,7 +479,7 @@ impl Converter {
     /// A task's PID in the numbers `caller` sees: virtual in a VPS, real on
     /// the host.
     fn pid_in_view(&self, caller: Actor, task: Actor) -> Result<i32, Why> {
-        if self.vps_of.contains_key(&caller) {
+        if self.vps_of.contains_key(&caller) && self.vps_of.contains_key(&task) {
             self.vpids
                 .get(&task)
                 .copied()

@@ -151,6 +151,34 @@ pub fn getpid() -> i32 {
     unsafe { libc::getpid() }
 }
 
+/// `gettid(2)`.
+pub fn gettid() -> i32 {
+    // SAFETY: no arguments; cannot fail.
+    unsafe { libc::gettid() }
+}
+
+/// Closes every descriptor of this process above 2 but `keep`: for a
+/// process forked from the relay, which must hold nothing of the relay's.
+///
+/// Only for a fresh fork that never returns to the code that owns those
+/// descriptors (their owners, copied with the memory, are never dropped).
+pub fn close_all_but(keep: i32) -> Result<(), RawErrno> {
+    let ranges = [(3, keep - 1), (keep + 1, i32::MAX)];
+    for (first, last) in ranges {
+        if first > last {
+            continue;
+        }
+        // SAFETY: `close_range` takes plain integers; closing descriptors
+        // is memory-safe, and the caller guarantees that no live owner of
+        // them will use or close them again.
+        let ret = unsafe { libc::syscall(libc::SYS_close_range, first as u32, last as u32, 0u32) };
+        if ret == -1 {
+            return Err(last_errno());
+        }
+    }
+    Ok(())
+}
+
 /// `getppid(2)`: 0 when the parent is outside the caller's PID namespace.
 pub fn getppid() -> i32 {
     // SAFETY: no arguments; cannot fail.

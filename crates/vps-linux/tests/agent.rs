@@ -16,6 +16,7 @@ fn create_vps() -> Step {
         Call::Fork {
             set_tid: vec![1, INIT_REAL],
             new_namespace: true,
+            numproc: None,
         },
     )
 }
@@ -26,6 +27,7 @@ fn fork(actor: Actor, set_tid: &[i32]) -> Step {
         Call::Fork {
             set_tid: set_tid.to_vec(),
             new_namespace: false,
+            numproc: None,
         },
     )
 }

@@ -18,6 +18,7 @@ fn blocking_plan(timeout_ms: u64) -> Plan {
             call: Call::Fork {
                 set_tid: vec![1, 300],
                 new_namespace: true,
+                numproc: None,
             },
         },
         Step {
@@ -25,6 +26,7 @@ fn blocking_plan(timeout_ms: u64) -> Plan {
             call: Call::Fork {
                 set_tid: vec![1324, 301],
                 new_namespace: false,
+                numproc: None,
             },
         },
         // Blocks: the child is alive and never exits.

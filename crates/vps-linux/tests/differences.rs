@@ -21,6 +21,7 @@ fn fork(actor: Actor, chosen: Option<i32>) -> Step {
         Call::Fork {
             set_tid: chosen.into_iter().collect(),
             new_namespace: false,
+            numproc: None,
         },
     )
 }

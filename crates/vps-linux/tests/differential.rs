@@ -118,6 +118,9 @@ fn examples_agree(agent: &mut Agent) -> usize {
             both.report()
         );
         TALLY.lock().expect("not poisoned").count(&both.comparison);
+        if std::env::var_os("VPS_LINUX_REPORT").is_some() {
+            common::say(&format!("differential: example {name}:\n{}", both.report()));
+        }
         let stopped = converted
             .stopped_at
             .map_or_else(String::new, |u| format!("; stopped at {u}"));

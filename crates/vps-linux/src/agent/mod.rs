@@ -4,6 +4,7 @@
 mod member;
 mod procfs;
 mod relay;
+mod restore;
 mod wire;
 
 pub use relay::relay_main;

@@ -27,6 +27,7 @@ use rustix::process::Signal;
 use super::member::serve_forever;
 use super::procfs::ProcEntry;
 use super::wire::{self, Command, Report};
+use crate::cgroup::PidsLimit;
 use crate::protocol::{Actor, Call, Hello, Outcome, Plan, RunReply, Seen, Step, StepObservation};
 use crate::sys::{self, Cloned};
 
@@ -39,6 +40,8 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
 pub fn relay_main() -> std::process::ExitCode {
     // Die with the test, even if the test is killed.
     let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
+    // The cgroups of relays that were killed before they could clean up.
+    let _ = crate::cgroup::remove_stale();
     let hello = probe();
     let ready = hello == Hello::Ready;
     if emit(&hello).is_err() || !ready {
@@ -114,24 +117,41 @@ fn run(plan: &Plan) -> RunReply {
             become_host_init(member_end)
         }
         Ok(Cloned::Parent(host_pid)) => {
-            drop(member_end);
             let mut run = Run {
                 control: relay_end,
+                member_end,
+                host_pids: vec![host_pid],
                 members: Vec::new(),
                 last_seen: Vec::new(),
                 timeout: plan
                     .answer_timeout_ms
                     .map_or(ANSWER_TIMEOUT, Duration::from_millis),
+                limits: Vec::new(),
+                dumps: Vec::new(),
             };
             let reply = match run.execute(plan) {
                 Ok(observed) => RunReply::Observed(observed),
                 Err(e) => RunReply::Failed(e),
             };
             let timeout = run.timeout;
+            let host_pids = std::mem::take(&mut run.host_pids);
+            let limits = std::mem::take(&mut run.limits);
             // Let go of every process's descriptors first: nothing of the
             // relay's may hold the namespaces up.
             drop(run);
-            match end_host_init(host_pid, timeout) {
+            let mut ended = Ok(());
+            for host_pid in host_pids {
+                ended = ended.and(end_host_init(host_pid, timeout));
+            }
+            for (_, limit) in limits {
+                let path = limit.path().display().to_string();
+                ended = ended.and(
+                    limit
+                        .remove(timeout)
+                        .map_err(|e| format!("removing the cgroup {path}: {e}")),
+                );
+            }
+            match ended {
                 Ok(()) => reply,
                 Err(e) => RunReply::Failed(e),
             }
@@ -139,8 +159,8 @@ fn run(plan: &Plan) -> RunReply {
     }
 }
 
-/// Kills the host init and reaps it. Its death takes both namespaces with
-/// it: it returns only once every process of theirs is gone.
+/// Kills a host init and reaps it. Its death takes its namespaces with it:
+/// it returns only once every process of theirs is gone.
 fn end_host_init(host_pid: i32, timeout: Duration) -> Result<(), RunError> {
     let pidfd = rustix::process::Pid::from_raw(host_pid)
         .ok_or_else(|| format!("bad host init PID {host_pid}"))
@@ -169,7 +189,7 @@ fn end_host_init(host_pid: i32, timeout: Duration) -> Result<(), RunError> {
 /// The host init of a run: detached from the test's pipes, killed with the
 /// relay, leader of its own session (the model's host init has PGID and SID
 /// 1), then a process of the run like any other.
-fn become_host_init(control: OwnedFd) -> ! {
+pub(super) fn become_host_init(control: OwnedFd) -> ! {
     let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
     let _ = sys::detach_stdio();
     // Rust programs start with SIGPIPE ignored; a scenario's processes must
@@ -179,19 +199,72 @@ fn become_host_init(control: OwnedFd) -> ! {
     serve_forever(control)
 }
 
-/// A process of the run, as the relay holds it.
-struct Member {
+/// A process (or thread) of the run, as the relay holds it.
+pub(super) struct Member {
     commands: File,
     pidfd: OwnedFd,
     /// Its PID and start time in the relay's namespace, to tell when it is
     /// fully gone (`None` if `/proc` did not say).
-    proc_entry: Option<ProcEntry>,
-    /// Whether it is the init of a PID namespace (the host init, a VPS init).
-    namespace_init: bool,
+    pub(super) proc_entry: Option<ProcEntry>,
+    /// Where it lives.
+    pub(super) lineage: Lineage,
     /// Whether it was stopped while it owed an answer, which it sends when
     /// it is continued.
     owes_answer: bool,
-    gone: bool,
+    pub(super) gone: bool,
+}
+
+impl Lineage {
+    /// A host's init, at `index` among the members.
+    fn host(index: usize) -> Lineage {
+        Lineage {
+            namespace_init: true,
+            host: index,
+            vps: None,
+            thread: false,
+        }
+    }
+}
+
+/// Where a process of the run lives: its host and VPS, by the indices of
+/// their inits among the members.
+#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+pub(super) struct Lineage {
+    /// Whether it is the init of a PID namespace (a host init, a VPS init).
+    pub(super) namespace_init: bool,
+    /// Its host's init.
+    pub(super) host: usize,
+    /// Its VPS's init, if it is in a VPS.
+    pub(super) vps: Option<usize>,
+    /// Whether it is a thread other than its process's leader.
+    pub(super) thread: bool,
+}
+
+impl Lineage {
+    /// The lineage of a new task that `parent` makes.
+    fn child_of(parent: Lineage, call: &Call) -> Lineage {
+        match call {
+            Call::Fork {
+                new_namespace: true,
+                ..
+            } => Lineage {
+                namespace_init: true,
+                host: parent.host,
+                vps: None, // set to its own index when it is added
+                thread: false,
+            },
+            Call::Thread { .. } => Lineage {
+                namespace_init: false,
+                thread: true,
+                ..parent
+            },
+            _ => Lineage {
+                namespace_init: false,
+                thread: false,
+                ..parent
+            },
+        }
+    }
 }
 
 /// What came while the relay waited for a process.
@@ -212,14 +285,23 @@ const STOP_CHECK_INTERVAL: Timespec = Timespec {
 };
 
 /// The relay's side of one run.
-struct Run {
+pub(super) struct Run {
     control: OwnedFd,
-    /// Index 0 is the host init, index `n + 1` is `Actor::Task(n)`.
-    members: Vec<Member>,
+    /// The processes' end of the control socket, for the hosts that the
+    /// plan adds.
+    member_end: OwnedFd,
+    /// The host inits' PIDs, in the relay's namespace.
+    host_pids: Vec<i32>,
+    /// Index 0 is the first host's init, index `n + 1` is `Actor::Task(n)`.
+    pub(super) members: Vec<Member>,
     /// How long to wait for one answer.
-    timeout: Duration,
+    pub(super) timeout: Duration,
     /// The last pass of the last snapshot.
     last_seen: Vec<(Actor, Seen)>,
+    /// The `pids` cgroups of the VPSes with a process limit.
+    pub(super) limits: Vec<(usize, PidsLimit)>,
+    /// The dumps the checkpoint steps made, in order.
+    pub(super) dumps: Vec<super::restore::Dump>,
 }
 
 type RunError = String;
@@ -227,7 +309,9 @@ type RunError = String;
 impl Run {
     fn execute(&mut self, plan: &Plan) -> Result<Vec<StepObservation>, RunError> {
         match self.next_report(None)? {
-            Answer::Report(Report::Registered, fds) => self.add_member(fds, true)?,
+            Answer::Report(Report::Registered, fds) => {
+                self.add_member(fds, Lineage::host(0))?;
+            }
             Answer::Report(other, _) => {
                 return Err(format!("the host init did not register: {other:?}"));
             }
@@ -242,7 +326,12 @@ impl Run {
         Ok(observed)
     }
 
-    fn add_member(&mut self, fds: Vec<OwnedFd>, namespace_init: bool) -> Result<(), RunError> {
+    /// Adds the process that has just registered; its index.
+    pub(super) fn add_member(
+        &mut self,
+        fds: Vec<OwnedFd>,
+        lineage: Lineage,
+    ) -> Result<usize, RunError> {
         let mut fds = fds.into_iter();
         let (Some(commands), Some(pidfd)) = (fds.next(), fds.next()) else {
             return Err("a registration came without its descriptors".into());
@@ -251,11 +340,77 @@ impl Run {
             commands: File::from(commands),
             proc_entry: ProcEntry::of(&pidfd),
             pidfd,
-            namespace_init,
+            lineage,
             owes_answer: false,
             gone: false,
         });
-        Ok(())
+        Ok(self.members.len() - 1)
+    }
+
+    /// Makes one more host: the init of a fresh PID namespace, a child of
+    /// the relay like the first host's.
+    fn new_host(&mut self) -> Result<Outcome, RunError> {
+        let _ = std::io::stdout().flush();
+        match sys::clone3(true, &[]) {
+            Err(errno) => Ok(Outcome::Failed(errno)),
+            Ok(Cloned::Child) => {
+                // A copy of the relay: it keeps only its end of the control
+                // socket, and never returns to the code that owned the rest.
+                let Ok(control) = self.member_end.try_clone() else {
+                    sys::exit_now(100)
+                };
+                if sys::close_all_but(std::os::fd::AsRawFd::as_raw_fd(&control)).is_err() {
+                    sys::exit_now(100)
+                }
+                become_host_init(control)
+            }
+            Ok(Cloned::Parent(pid)) => {
+                self.host_pids.push(pid);
+                match self.next_report(None)? {
+                    Answer::Report(Report::Registered, fds) => {
+                        let index = self.members.len();
+                        self.add_member(fds, Lineage::host(index))?;
+                        Ok(Outcome::Done)
+                    }
+                    Answer::Report(other, _) => {
+                        Err(format!("a new host init did not register: {other:?}"))
+                    }
+                    Answer::Gone | Answer::Stopped => {
+                        Err("a new host init did not register".into())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends one of the relay's own commands (not a step of the plan) and
+    /// takes the reply.
+    pub(super) fn internal(
+        &mut self,
+        index: usize,
+        command: &Command,
+    ) -> Result<Outcome, RunError> {
+        if !self.command(index, command)? {
+            return Ok(Outcome::ActorGone);
+        }
+        match self.next_report(Some(index))? {
+            Answer::Report(Report::Reply(outcome), _) => Ok(outcome),
+            Answer::Report(Report::Ids(_), _) => Ok(Outcome::Done),
+            Answer::Gone | Answer::Stopped => Ok(Outcome::Unanswered),
+            Answer::Report(other, _) => Err(format!("expected a reply, got {other:?}")),
+        }
+    }
+
+    /// The IDs a process says it has (`None` if it cannot answer).
+    pub(super) fn ids(&mut self, index: usize) -> Result<Option<crate::protocol::Ids>, RunError> {
+        if !self.command(index, &Command::Ids)? {
+            return Ok(None);
+        }
+        match self.next_report(Some(index))? {
+            Answer::Report(Report::Ids(ids), _) => Ok(Some(ids)),
+            Answer::Gone | Answer::Stopped => Ok(None),
+            Answer::Report(other, _) => Err(format!("expected IDs, got {other:?}")),
+        }
     }
 
     fn index_of(&self, actor: Actor) -> Option<usize> {
@@ -414,7 +569,17 @@ impl Run {
         let Some(index) = self.index_of(step.actor) else {
             return Ok(Outcome::ActorGone);
         };
-        if let Call::Setpgid { pid, pgid } = step.call {
+        match step.call {
+            Call::NewHost => self.new_host(),
+            Call::Checkpoint { pid } => self.checkpoint(index, pid),
+            Call::Restore { image, ref pids } => self.restore(index, image, pids),
+            _ => self.call(index, &step.call),
+        }
+    }
+
+    /// Has the process at `index` make a call, as a step does.
+    pub(super) fn call(&mut self, index: usize, call: &Call) -> Result<Outcome, RunError> {
+        if let Call::Setpgid { pid, pgid } = *call {
             if self.would_trap_an_init(index, pid, pgid) {
                 return Ok(Outcome::Refused);
             }
@@ -431,10 +596,22 @@ impl Run {
                 Outcome::ActorStopped
             });
         }
-        if !self.command(index, &Command::Call(step.call.clone()))? {
+        if let Call::Thread { set_tid } = call {
+            // std makes threads without `set_tid`: the outer namespace's next
+            // PID is set through the host init, the inner one's by the
+            // caller itself.
+            if let [_, outer] = set_tid[..] {
+                let host = self.members[index].lineage.host;
+                let set = self.internal(host, &Command::SetLastPid(outer - 1))?;
+                if set != Outcome::Done {
+                    return Err(format!("the host init could not set ns_last_pid: {set}"));
+                }
+            }
+        }
+        if !self.command(index, &Command::Call(call.clone()))? {
             return Ok(Outcome::ActorGone);
         }
-        match step.call {
+        match *call {
             Call::Exit { .. } => match self.next_report(Some(index))? {
                 Answer::Gone => Ok(Outcome::Done),
                 Answer::Stopped => Err("a process stopped in _exit".into()),
@@ -442,13 +619,10 @@ impl Run {
                     Err(format!("a report from an exiting process: {other:?}"))
                 }
             },
-            Call::Fork {
-                ref set_tid,
-                new_namespace,
-            } => {
+            Call::Fork { ref set_tid, .. } | Call::Thread { ref set_tid } => {
                 let deadline = std::time::Instant::now() + self.timeout;
                 loop {
-                    let outcome = self.fork_reply(index, new_namespace)?;
+                    let outcome = self.fork_reply(index, call)?;
                     if outcome != Outcome::Failed(libc::EEXIST)
                         || !self.held_by_released(set_tid)
                         || std::time::Instant::now() > deadline
@@ -458,7 +632,13 @@ impl Run {
                     // A released process frees its PIDs a moment after it
                     // leaves /proc: try again.
                     std::thread::sleep(Duration::from_micros(100));
-                    if !self.command(index, &Command::Call(step.call.clone()))? {
+                    if let Call::Thread { set_tid } = call {
+                        if let [_, outer] = set_tid[..] {
+                            let host = self.members[index].lineage.host;
+                            self.internal(host, &Command::SetLastPid(outer - 1))?;
+                        }
+                    }
+                    if !self.command(index, &Command::Call(call.clone()))? {
                         return Ok(Outcome::ActorGone);
                     }
                 }
@@ -481,10 +661,10 @@ impl Run {
             .as_ref()
             .map_or(0, |entry| entry.run_pids.len());
         let target_is_init = if pid == 0 {
-            self.members[caller].namespace_init
+            self.members[caller].lineage.namespace_init
         } else {
             self.members.iter().any(|member| {
-                member.namespace_init
+                member.lineage.namespace_init
                     && member.proc_entry.as_ref().is_some_and(|entry| {
                         // The target's PID at the caller's level.
                         entry.run_pids.len() >= caller_level
@@ -519,7 +699,7 @@ impl Run {
 
     /// The parent's reply to a fork and, if it succeeded, the child's
     /// registration, in whichever order they come.
-    fn fork_reply(&mut self, parent: usize, new_namespace: bool) -> Result<Outcome, RunError> {
+    fn fork_reply(&mut self, parent: usize, call: &Call) -> Result<Outcome, RunError> {
         let mut outcome = None;
         let mut child = None;
         while outcome.is_none() || (matches!(outcome, Some(Outcome::Value(_))) && child.is_none()) {
@@ -538,9 +718,49 @@ impl Run {
             }
         }
         if let Some(fds) = child {
-            self.add_member(fds, new_namespace)?;
+            let lineage = Lineage::child_of(self.members[parent].lineage, call);
+            let index = self.add_member(fds, lineage)?;
+            match call {
+                Call::Fork {
+                    new_namespace: true,
+                    numproc,
+                    ..
+                } => {
+                    self.members[index].lineage.vps = Some(index);
+                    if let Some(max) = *numproc {
+                        self.limit(index, max)?;
+                    }
+                }
+                Call::Thread { set_tid } if !set_tid.is_empty() => {
+                    let got = self.members[index].proc_entry.as_ref().map(|e| &e.run_pids);
+                    if got != Some(set_tid) {
+                        return Err(format!(
+                            "a thread was made with the IDs {got:?}, not {set_tid:?}"
+                        ));
+                    }
+                }
+                _ => {}
+            }
         }
         Ok(outcome.unwrap_or(Outcome::Unanswered))
+    }
+
+    /// Puts a new VPS init, before it forks anything, in a `pids` cgroup of
+    /// its own limited to `max` tasks.
+    fn limit(&mut self, init: usize, max: u32) -> Result<(), RunError> {
+        static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let limit = PidsLimit::create(n, max).map_err(|e| format!("numproc {max}: {e}"))?;
+        let pid = self.members[init]
+            .proc_entry
+            .as_ref()
+            .map(|e| e.pid)
+            .ok_or("the VPS init has no /proc entry")?;
+        limit
+            .attach(pid)
+            .map_err(|e| format!("moving the VPS init into {}: {e}", limit.path().display()))?;
+        self.limits.push((init, limit));
+        Ok(())
     }
 
     /// Every process's IDs, or that it has exited or is stopped. Asking every

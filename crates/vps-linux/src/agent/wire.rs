@@ -25,6 +25,19 @@ pub(crate) enum Command {
     Call(Call),
     /// Report the IDs it sees.
     Ids,
+    /// Write `/proc/sys/kernel/ns_last_pid` of its PID namespace, so that
+    /// the namespace's next new task gets the number after it. For the
+    /// threads, which std creates without `set_tid`.
+    SetLastPid(i32),
+    /// Set the disposition of every signal from 1 to 31 but SIGKILL and
+    /// SIGSTOP: ignored or handled as the masks say (bit `n - 1` is signal
+    /// `n`), the default otherwise. For a restore.
+    SetDispositions {
+        /// The ignored signals.
+        ignored: u64,
+        /// The handled signals.
+        handled: u64,
+    },
 }
 
 /// What a process sends to the relay.
@@ -51,13 +64,23 @@ pub(crate) struct Envelope {
 const MAX_REPORT: usize = 1024;
 
 /// Sends a report with descriptors attached.
+///
+/// The report is encoded on the stack: sending it is the sender's last
+/// step before it waits for its next command, and from the moment the relay
+/// has it, the relay may have another process fork. A process with threads
+/// must then hold no allocator lock, so nothing here allocates or frees.
 pub(crate) fn send(
     socket: BorrowedFd<'_>,
     from: i32,
     report: Report,
     fds: &[BorrowedFd<'_>],
 ) -> std::io::Result<()> {
-    let bytes = serde_json::to_vec(&Envelope { from, report }).map_err(std::io::Error::other)?;
+    let mut buffer = [0u8; MAX_REPORT];
+    let mut cursor = &mut buffer[..];
+    serde_json::to_writer(&mut cursor, &Envelope { from, report })
+        .map_err(std::io::Error::other)?;
+    let unused = cursor.len();
+    let bytes = &buffer[..MAX_REPORT - unused];
     let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(2))];
     let mut control = SendAncillaryBuffer::new(&mut space);
     if !fds.is_empty() && !control.push(SendAncillaryMessage::ScmRights(fds)) {
@@ -65,7 +88,7 @@ pub(crate) fn send(
     }
     rustix::net::sendmsg(
         socket,
-        &[IoSlice::new(&bytes)],
+        &[IoSlice::new(bytes)],
         &mut control,
         SendFlags::empty(),
     )?;
