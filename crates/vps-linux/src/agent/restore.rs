@@ -166,7 +166,8 @@ impl Run {
             if status.state == 'T' || status.state == 't' {
                 return refuse("stopped (the stand-in does not restore stopped tasks)");
             }
-            if status.pending != 0 {
+            // A zombie killed by a signal still shows it pending.
+            if status.pending != 0 && status.state != 'Z' {
                 return refuse("a signal is pending (the stand-in does not restore them)");
             }
             let zombie = if status.state == 'Z' {
@@ -302,6 +303,20 @@ fn check_restorable(dump: &Dump) -> Result<(), RunError> {
     Ok(())
 }
 
+/// The session a process must inherit at its fork, if any: its own if it
+/// stays in the session it inherited; if it makes a session of its own,
+/// the one some descendant forked before its `setsid` needs.
+fn required_session(dump: &Dump, vtid: i32) -> Option<i32> {
+    let task = dump.get(vtid)?;
+    if task.sid != vtid {
+        return Some(task.sid);
+    }
+    task.children
+        .iter()
+        .filter_map(|&child| required_session(dump, child))
+        .find(|&needed| needed != vtid)
+}
+
 /// A restore in progress.
 struct Restore<'a> {
     dump: &'a Dump,
@@ -338,9 +353,11 @@ impl Restore<'_> {
     }
 
     /// Rebuilds a process (just forked, in session `inherited`): its
-    /// threads, then its children in their order, calling `setsid` when the
-    /// first child of its own session comes (a child forked before it was
-    /// in the session it had inherited).
+    /// threads, then its children in their order. A process that leads its
+    /// own session calls `setsid` just before the first child that needs
+    /// the new session (or after the last child): the children before it
+    /// are the ones it forked while it was still in the session it had
+    /// inherited.
     fn process(&mut self, run: &mut Run, member: usize, inherited: i32) -> Result<(), RunError> {
         let dump = self.dump;
         let vtid = run.members[member]
@@ -361,18 +378,17 @@ impl Restore<'_> {
         let own_session = task.sid == vtid;
         let mut session = inherited;
         for &child_id in &task.children {
-            let child = dump
-                .get(child_id)
-                .ok_or("restore: a child not in the dump")?;
-            if child.sid != child.vtid && child.sid != session {
-                if own_session && session != vtid && child.sid == vtid {
+            match required_session(dump, child_id) {
+                None => {}
+                Some(needed) if needed == session => {}
+                Some(needed) if own_session && needed == vtid => {
                     Self::expect(run, member, &Call::Setsid, Outcome::Value(vtid))?;
                     session = vtid;
-                } else {
+                }
+                Some(needed) => {
                     return Err(format!(
-                        "restore: task {child_id} is in session {}, which its parent {vtid} \
-                         could not have handed it",
-                        child.sid
+                        "restore: task {child_id} needs session {needed} at its fork, \
+                         which its parent {vtid} (in session {session}) cannot give it"
                     ));
                 }
             }

@@ -58,3 +58,60 @@ pub fn wait_nohang(pid: i32, untraced: bool, continued: bool) -> Call {
         continued,
     }
 }
+
+/// Runs a `vpsctl` scenario on the model and on Linux, and checks that it
+/// runs whole and that every difference is explained; `None` when the test
+/// must be skipped.
+pub fn run_script(test: &str, text: &str) -> Option<vps_linux::differential::BothRuns> {
+    let script = vpsctl::scenario::parse_script(test, text).expect("the scenario parses");
+    // Its expectations hold in vpsctl (the comparison below checks Linux
+    // against the model, not against them).
+    let workdir = std::env::temp_dir().join(format!("vps-linux-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&workdir).expect("a scratch directory");
+    let ran = vpsctl::exec::Executor::new(&workdir).run_script(
+        &script,
+        &mut std::io::sink(),
+        vpsctl::exec::Verbosity::Quiet,
+    );
+    let _ = std::fs::remove_dir_all(&workdir);
+    if let Err(e) = ran {
+        panic!("{test}: the scenario fails in vpsctl: {e}");
+    }
+    let mut agent = agent_or_skip(test)?;
+    let converted = vps_linux::script::from_script(&script).expect("the model starts");
+    assert_eq!(
+        converted.stopped_at, None,
+        "the whole scenario runs on Linux"
+    );
+    let both = vps_linux::differential::run_both(&mut agent, &converted.plan)
+        .unwrap_or_else(|e| panic!("{test}: both runs complete: {e}"));
+    println!("{test}:\n{}", both.report());
+    assert!(
+        both.comparison.is_explained(),
+        "{test}: unexplained:\n{}",
+        both.report()
+    );
+    assert_eq!(
+        both.comparison.steps_compared,
+        both.model.linux_plan.steps.len(),
+        "{test}: every step is compared:\n{}",
+        both.report()
+    );
+    Some(both)
+}
+
+/// The outcome Linux gave the step whose call prints as `call` (the last
+/// such step).
+pub fn linux_outcome(
+    both: &vps_linux::differential::BothRuns,
+    call: &str,
+) -> vps_linux::protocol::Outcome {
+    let index = both
+        .model
+        .linux_plan
+        .steps
+        .iter()
+        .rposition(|s| s.to_string().ends_with(call))
+        .unwrap_or_else(|| panic!("no step `{call}` in\n{}", both.model.linux_plan));
+    both.linux[index].outcome
+}

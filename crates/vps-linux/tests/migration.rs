@@ -1,0 +1,242 @@
+//! Threads, process limits, several hosts, and checkpoint and restore on
+//! Linux: each scenario runs whole on the model and on real namespaces, and
+//! the two agree number for number.
+
+mod common;
+
+use common::{linux_outcome, run_script};
+use vps_linux::protocol::{Outcome, Seen};
+
+/// The raw wait status of a child that exited with `code`.
+fn exited(code: i32) -> i32 {
+    code << 8
+}
+
+#[test]
+fn threads_get_the_chosen_ids_and_end_alone_or_with_their_process() {
+    let Some(both) = run_script(
+        "threads_get_the_chosen_ids_and_end_alone_or_with_their_process",
+        "
+        create 101 init vinit
+        fork app in 101 as 2000
+        fork t1 from app thread as 2001
+        fork t2 from app thread
+        fork hostapp
+        fork ht from hostapp thread
+        expect getpid t1 == 2000
+        expect gettid t1 == 2001
+        kill ht SIGUSR2 from host
+        exit t1 0
+        fork child from t2 as 2047
+        expect getppid child == 2000
+        exit app 7
+        expect waitpid vinit app == 2000 exited 7
+        ",
+    ) else {
+        return;
+    };
+    assert_eq!(
+        linux_outcome(&both, "thread(2001, 4)"),
+        Outcome::Value(2001)
+    );
+    // SIGUSR2's default action kills the whole process, threads and all.
+    let last = both.linux.last().expect("steps ran");
+    assert!(
+        last.processes
+            .iter()
+            .all(|(_, seen)| *seen != Seen::Stopped),
+        "{last:?}"
+    );
+    assert_eq!(
+        linux_outcome(&both, "waitpid(2000)"),
+        Outcome::Waited {
+            pid: 2000,
+            status: exited(7)
+        }
+    );
+}
+
+#[test]
+fn numproc_is_a_pids_cgroup_and_threads_and_zombies_count() {
+    if vps_linux::cgroup::pids_controller().is_none() {
+        common::say(
+            "numproc_is_a_pids_cgroup_and_threads_and_zombies_count: \
+             skipped: this machine has no pids cgroup controller",
+        );
+        return;
+    }
+    let Some(both) = run_script(
+        "numproc_is_a_pids_cgroup_and_threads_and_zombies_count",
+        "
+        create 101 numproc 4 init vinit
+        fork a in 101 as 1100
+        fork at from a thread
+        fork b in 101 as 1200
+        expect fork from b fails EAGAIN
+        expect fork from b thread fails EAGAIN
+        exit at 0
+        fork c from b as 1300
+        exit c 0
+        expect fork from b fails EAGAIN
+        expect waitpid b c == 1300 exited 0
+        fork d from b as 1301
+        expect fork in 101 as 1400 fails EAGAIN
+        ",
+    ) else {
+        return;
+    };
+    assert_eq!(
+        linux_outcome(&both, "fork(1301, 7)"),
+        Outcome::Value(1301),
+        "a reaped zombie frees its slot"
+    );
+    assert_eq!(
+        linux_outcome(&both, "fork(1400)"),
+        Outcome::Failed(libc::EAGAIN)
+    );
+    assert!(
+        vps_linux::cgroup::leftover_cgroups().is_empty()
+            || std::env::var_os("VPS_LINUX_CONCURRENT").is_some(),
+        "the run's cgroup is removed: {:?}",
+        vps_linux::cgroup::leftover_cgroups()
+    );
+}
+
+#[test]
+fn a_restored_vps_keeps_its_sessions_groups_zombies_threads_and_handlers() {
+    let Some(both) = run_script(
+        "a_restored_vps_keeps_its_sessions_groups_zombies_threads_and_handlers",
+        "
+        host a
+        create 101 init vinit
+        # The model's init leads session 1 from the start; after this setsid
+        # (init-setsid: EPERM in the model) the Linux init does too.
+        expect setsid vinit fails EPERM
+        fork old in 101 as 1300
+        fork kid from old as 1310
+        setsid old
+        fork shell in 101 as 1200
+        setsid shell
+        fork job from shell as 1210
+        fork job2 from shell as 1211
+        setpgid shell job job
+        setpgid shell job2 job
+        fork bg from shell as 1220
+        setpgid bg bg bg
+        sigaction bg SIGTERM ignore
+        sigaction job SIGUSR1 handler
+        fork worker from job thread as 1215
+        fork done from shell as 1230
+        exit done 3
+        fork killed from shell as 1240
+        kill killed SIGKILL from shell
+        checkpoint 101 to rich.img
+
+        host b
+        fork busy1
+        fork busy2
+        restore rich.img as 101
+        let shell2 = 101:1200
+        let job2b = 101:1211
+        let bg2 = 101:1220
+        let kid2 = 101:1310
+        expect getsid kid2 == 1
+        expect getpgid job2b == 1210
+        kill -1210 SIGUSR1 from shell2
+        kill bg2 SIGTERM from shell2
+        expect sigaction bg2 SIGTERM default == ignore
+        # job2 dies of SIGUSR1, job (which handles it) does not.
+        expect waitpid shell2 -1 WNOHANG == 1211 signaled SIGUSR1
+        expect waitpid shell2 -1 WNOHANG == 1230 exited 3
+        expect waitpid shell2 -1 WNOHANG == 1240 signaled SIGKILL
+        expect waitpid shell2 -1 WNOHANG == none
+        ",
+    ) else {
+        return;
+    };
+    assert!(matches!(
+        linux_outcome(&both, "restore(image 0, 10 tasks)"),
+        Outcome::Value(_)
+    ));
+    assert_eq!(
+        linux_outcome(&both, "waitpid(-1, WNOHANG)"),
+        Outcome::NothingWaitable
+    );
+}
+
+#[test]
+fn a_restore_on_the_same_host_gets_new_real_pids_and_the_same_virtual_ones() {
+    let Some(both) = run_script(
+        "a_restore_on_the_same_host_gets_new_real_pids_and_the_same_virtual_ones",
+        "
+        create 101 init vinit
+        fork web in 101 as 5500
+        checkpoint 101 to web.img
+        restore web.img as 102
+        let web2 = 102:5500
+        expect getpid web2 == 5500
+        exit web2 4
+        expect waitpid 102 web2 == 5500 exited 4
+        expect getpid web == 5500
+        ",
+    ) else {
+        return;
+    };
+    assert_eq!(
+        linux_outcome(&both, "waitpid(5500)"),
+        Outcome::Waited {
+            pid: 5500,
+            status: exited(4)
+        }
+    );
+}
+
+/// Runs a scenario whose Linux checkpoint or restore the stand-in must
+/// refuse; the reason it gives. `None` when the test must be skipped.
+fn refused(test: &str, text: &str) -> Option<String> {
+    let mut agent = common::agent_or_skip(test)?;
+    let script = vpsctl::scenario::parse_script(test, text).expect("the scenario parses");
+    let converted = vps_linux::script::from_script(&script).expect("the model starts");
+    match vps_linux::differential::run_both(&mut agent, &converted.plan) {
+        Ok(both) => panic!("{test}: Linux ran it:\n{}", both.report()),
+        Err(e) => Some(e.to_string()),
+    }
+}
+
+#[test]
+fn a_stopped_task_is_refused_by_the_linux_checkpoint_with_its_reason() {
+    let Some(why) = refused(
+        "a_stopped_task_is_refused_by_the_linux_checkpoint_with_its_reason",
+        "
+        create 101 init vinit
+        fork job in 101 as 1100
+        kill job SIGSTOP from vinit
+        checkpoint 101 to stopped.img
+        ",
+    ) else {
+        return;
+    };
+    assert!(why.contains("task 1100: stopped"), "{why}");
+}
+
+#[test]
+fn an_orphan_in_another_session_is_refused_by_the_linux_restore() {
+    // `orphan` is a child of the VPS init in `shell`'s session: only a
+    // helper task (as CRIU makes) could hand it that session.
+    let Some(why) = refused(
+        "an_orphan_in_another_session_is_refused_by_the_linux_restore",
+        "
+        create 101 init vinit
+        fork shell in 101 as 1100
+        setsid shell
+        fork mid from shell as 1101
+        fork orphan from mid as 1102
+        exit mid 0
+        checkpoint 101 to orphan.img
+        restore orphan.img as 102
+        ",
+    ) else {
+        return;
+    };
+    assert!(why.contains("task 1102 needs session 1100"), "{why}");
+}
