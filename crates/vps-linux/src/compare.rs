@@ -777,6 +777,9 @@ struct History {
     before: Vec<(Actor, Seen)>,
     /// The IDs each process last said it had.
     last_ids: std::collections::HashMap<Actor, Ids>,
+    /// Which task (a process's leader or one of its threads) forked each
+    /// process: the thread whose list of children it joined.
+    forker: std::collections::HashMap<Actor, Actor>,
 }
 
 impl History {
@@ -813,6 +816,9 @@ impl History {
                 for (sig, d) in inherited {
                     self.dispositions.insert((child, sig), d);
                 }
+                if matches!(step.call, Call::Fork { .. }) {
+                    self.forker.insert(child, step.actor);
+                }
                 self.forked.resize(tasks.max(self.forked.len()), false);
                 if let Actor::Task(n) = step.actor {
                     if let Some(flag) = self.forked.get_mut(n) {
@@ -843,6 +849,25 @@ impl History {
                         && (self.ignores(*parent) || self.has_forked(*child))
                 })
         });
+        // A process dies with children on the lists of two of its threads:
+        // its threads exit in whichever order they run, each handing its
+        // children to a thread still alive, and the children reach the
+        // reaper's list in an order the scheduler decides.
+        let threads_race = self.before.iter().any(|(parent, _)| {
+            let Some(parent_ids) = ids(parent) else {
+                return false;
+            };
+            let mut forkers: Vec<Actor> = self
+                .forker
+                .iter()
+                .filter(|(child, _)| ids(child).is_some_and(|c| c.ppid == parent_ids.pid))
+                .map(|(_, forker)| *forker)
+                .collect();
+            forkers.sort();
+            forkers.dedup();
+            died(*parent, &self.before) && forkers.len() > 1
+        });
+        let races = races || threads_race;
         self.before.clone_from(&model.processes);
         for (actor, seen) in &model.processes {
             if let Seen::Alive(ids) = seen {

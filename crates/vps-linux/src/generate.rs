@@ -4,9 +4,10 @@
 //! step is made by a process that is alive at that point and names PIDs and
 //! groups that exist (or, now and then, on purpose, ones that do not). It
 //! starts by creating the VPS (sometimes a second one comes later); then
-//! come forks with chosen and automatic PIDs, groups, sessions, signal
-//! dispositions, signals (stop and continue included), exits (orphaning the
-//! exiting process's children), waits, and sometimes the VPS init's death.
+//! come forks with chosen and automatic PIDs, threads, groups, sessions,
+//! signal dispositions, signals (stop and continue included), exits
+//! (orphaning the exiting process's children; a thread other than the
+//! leader ends alone), waits, and sometimes the VPS init's death.
 
 use quickcheck::{Arbitrary, Gen};
 
@@ -240,7 +241,14 @@ fn task_call(g: &mut Gen, actor: Actor, me: Ids, world: &World) -> Call {
     };
     let other = pick(g, &world.known_pids, me.pid);
     match u8::arbitrary(g) % 100 {
-        0..22 => {
+        0..4 => Call::Thread {
+            set_tid: if one_in(g, 3) {
+                vec![fresh_virtual(g)]
+            } else {
+                Vec::new()
+            },
+        },
+        4..22 => {
             let set_tid = match u8::arbitrary(g) % 8 {
                 0 | 1 => vec![fresh_virtual(g)],
                 2 => vec![pick(g, &world.known_pids, 1)],

@@ -128,6 +128,7 @@ fn run(plan: &Plan) -> RunReply {
                     .map_or(ANSWER_TIMEOUT, Duration::from_millis),
                 limits: Vec::new(),
                 dumps: Vec::new(),
+                discarded: Vec::new(),
             };
             let reply = match run.execute(plan) {
                 Ok(observed) => RunReply::Observed(observed),
@@ -302,6 +303,9 @@ pub(super) struct Run {
     pub(super) limits: Vec<(usize, PidsLimit)>,
     /// The dumps the checkpoint steps made, in order.
     pub(super) dumps: Vec<super::restore::Dump>,
+    /// Threads made with the wrong IDs and ended at once (no process of
+    /// the plan).
+    discarded: Vec<Member>,
 }
 
 type RunError = String;
@@ -622,11 +626,30 @@ impl Run {
             Call::Fork { ref set_tid, .. } | Call::Thread { ref set_tid } => {
                 let deadline = std::time::Instant::now() + self.timeout;
                 loop {
-                    let outcome = self.fork_reply(index, call)?;
+                    let mut outcome = self.fork_reply(index, call)?;
+                    let mut discarded = false;
+                    if let (Call::Thread { .. }, Outcome::Value(_)) = (call, outcome) {
+                        if !set_tid.is_empty() && !self.last_member_has(set_tid) {
+                            // ns_last_pid is a hint: a number still held a
+                            // moment after its task was released is passed
+                            // over. The thread goes, and the call is made
+                            // again.
+                            self.discard_last_member()?;
+                            outcome = Outcome::Failed(libc::EEXIST);
+                            discarded = true;
+                        }
+                    }
+                    let retry = discarded || self.held_by_released(set_tid);
                     if outcome != Outcome::Failed(libc::EEXIST)
-                        || !self.held_by_released(set_tid)
+                        || !retry
                         || std::time::Instant::now() > deadline
                     {
+                        if discarded {
+                            return Err(format!(
+                                "a thread could not be made with the IDs {set_tid:?} within {:?}",
+                                self.timeout
+                            ));
+                        }
                         return Ok(outcome);
                     }
                     // A released process frees its PIDs a moment after it
@@ -680,10 +703,13 @@ impl Run {
     /// may not have freed its PIDs yet (and of no process still there).
     fn held_by_released(&self, set_tid: &[i32]) -> bool {
         let holders = |level: usize, pid: i32| {
-            self.members.iter().filter_map(move |member| {
-                let entry = member.proc_entry.as_ref()?;
-                (entry.run_pids.get(level) == Some(&pid)).then_some((member, entry))
-            })
+            self.members
+                .iter()
+                .chain(&self.discarded)
+                .filter_map(move |member| {
+                    let entry = member.proc_entry.as_ref()?;
+                    (entry.run_pids.get(level) == Some(&pid)).then_some((member, entry))
+                })
         };
         set_tid.iter().enumerate().any(|(level, &pid)| {
             let mut any_released = false;
@@ -695,6 +721,31 @@ impl Run {
             }
             any_released
         })
+    }
+
+    /// Whether the newest member has these IDs (innermost first).
+    fn last_member_has(&self, set_tid: &[i32]) -> bool {
+        self.members
+            .last()
+            .and_then(|m| m.proc_entry.as_ref())
+            .is_some_and(|e| e.run_pids == set_tid)
+    }
+
+    /// Ends the newest member, a thread made with the wrong IDs, and sets it
+    /// aside: it is no process of the plan, but its IDs may stay held a
+    /// moment after it is gone.
+    fn discard_last_member(&mut self) -> Result<(), RunError> {
+        let index = self.members.len() - 1;
+        if self.command(index, &Command::Call(Call::Exit { code: 0 }))? {
+            match self.next_report(Some(index))? {
+                Answer::Gone => {}
+                other => return Err(format!("a discarded thread did not exit: {other:?}")),
+            }
+        }
+        if let Some(member) = self.members.pop() {
+            self.discarded.push(member);
+        }
+        Ok(())
     }
 
     /// The parent's reply to a fork and, if it succeeded, the child's
@@ -720,26 +771,16 @@ impl Run {
         if let Some(fds) = child {
             let lineage = Lineage::child_of(self.members[parent].lineage, call);
             let index = self.add_member(fds, lineage)?;
-            match call {
-                Call::Fork {
-                    new_namespace: true,
-                    numproc,
-                    ..
-                } => {
-                    self.members[index].lineage.vps = Some(index);
-                    if let Some(max) = *numproc {
-                        self.limit(index, max)?;
-                    }
+            if let Call::Fork {
+                new_namespace: true,
+                numproc,
+                ..
+            } = call
+            {
+                self.members[index].lineage.vps = Some(index);
+                if let Some(max) = *numproc {
+                    self.limit(index, max)?;
                 }
-                Call::Thread { set_tid } if !set_tid.is_empty() => {
-                    let got = self.members[index].proc_entry.as_ref().map(|e| &e.run_pids);
-                    if got != Some(set_tid) {
-                        return Err(format!(
-                            "a thread was made with the IDs {got:?}, not {set_tid:?}"
-                        ));
-                    }
-                }
-                _ => {}
             }
         }
         Ok(outcome.unwrap_or(Outcome::Unanswered))

@@ -36,9 +36,13 @@ struct Dumped {
     handled: u64,
     /// The wait status of a zombie.
     zombie: Option<i32>,
-    /// A process's children, in the order of its list (the order
-    /// `waitpid(-1)` considers them in).
-    children: Vec<i32>,
+    /// A process's children, each with the thread whose list holds it,
+    /// thread by thread (in the order of the threads' creation), each
+    /// thread's in the order of its list (the order `waitpid(-1)` considers
+    /// them in).
+    children: Vec<(i32, i32)>,
+    /// A process's other threads, in the order they were created.
+    threads: Vec<i32>,
 }
 
 impl Dumped {
@@ -110,20 +114,29 @@ fn exit_status(pid: i32) -> Option<i32> {
     fields.get(49)?.parse().ok()
 }
 
-/// The children of a process (by PID in the relay's namespace), thread by
-/// thread, each thread's in the order of its list.
-fn children_of(pid: i32) -> Option<Vec<i32>> {
+/// The threads of a process (by PID in the relay's namespace), the leader
+/// first, then the others in the order they were created (the relay's
+/// namespace hands out its numbers in order).
+fn threads_of(pid: i32) -> Option<Vec<i32>> {
     let mut threads: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/task"))
         .ok()?
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
         .collect();
     threads.sort_by_key(|&tid| (tid != pid, tid));
+    Some(threads)
+}
+
+/// The children of a process (by PID in the relay's namespace), each with
+/// the thread whose list holds it, thread by thread, each thread's in the
+/// order of its list.
+fn children_of(pid: i32) -> Option<Vec<(i32, i32)>> {
     let mut children = Vec::new();
-    for tid in threads {
+    for tid in threads_of(pid)? {
         let list = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/children")).ok()?;
         children.extend(
             list.split_whitespace()
-                .filter_map(|c| c.parse::<i32>().ok()),
+                .filter_map(|c| c.parse::<i32>().ok())
+                .map(|child| (child, tid)),
         );
     }
     Some(children)
@@ -182,18 +195,26 @@ impl Run {
                     format!("checkpoint: task {vtid}: its parent is not in the VPS")
                 })?
             };
-            let children = if status.tgid == vtid {
-                children_of(relay_pid)
+            let in_vps = |relay_pid: i32| {
+                by_relay_pid.get(&relay_pid).copied().ok_or_else(|| {
+                    format!("checkpoint: task {vtid}: a child or thread outside the VPS")
+                })
+            };
+            let (children, threads) = if status.tgid == vtid {
+                let children = children_of(relay_pid)
                     .ok_or("checkpoint: no children list in /proc")?
                     .into_iter()
-                    .map(|child| {
-                        by_relay_pid.get(&child).copied().ok_or_else(|| {
-                            format!("checkpoint: task {vtid}: a child outside the VPS")
-                        })
-                    })
-                    .collect::<Result<Vec<i32>, RunError>>()?
+                    .map(|(child, thread)| Ok((in_vps(child)?, in_vps(thread)?)))
+                    .collect::<Result<Vec<(i32, i32)>, RunError>>()?;
+                let threads = threads_of(relay_pid)
+                    .ok_or("checkpoint: no thread list in /proc")?
+                    .into_iter()
+                    .skip(1)
+                    .map(in_vps)
+                    .collect::<Result<Vec<i32>, RunError>>()?;
+                (children, threads)
             } else {
-                Vec::new()
+                (Vec::new(), Vec::new())
             };
             tasks.push(Dumped {
                 vtid,
@@ -205,6 +226,7 @@ impl Run {
                 handled: status.handled,
                 zombie,
                 children,
+                threads,
             });
         }
         tasks.sort_by_key(|t| t.vtid);
@@ -282,7 +304,7 @@ fn check_restorable(dump: &Dump) -> Result<(), RunError> {
         let listed = task.vtid == 1
             || dump
                 .get(task.parent)
-                .is_some_and(|parent| parent.children.contains(&task.vtid));
+                .is_some_and(|parent| parent.children.iter().any(|&(c, _)| c == task.vtid));
         if !listed {
             return Err(format!(
                 "checkpoint: task {} is missing from its parent's list of children",
@@ -313,7 +335,7 @@ fn required_session(dump: &Dump, vtid: i32) -> Option<i32> {
     }
     task.children
         .iter()
-        .filter_map(|&child| required_session(dump, child))
+        .filter_map(|&(child, _)| required_session(dump, child))
         .find(|&needed| needed != vtid)
 }
 
@@ -365,19 +387,17 @@ impl Restore<'_> {
             .as_ref()
             .map_or(0, |e| e.run_pids[0]);
         let task = dump.get(vtid).ok_or("restore: a task not in the dump")?;
-        for thread in dump
-            .tasks
-            .iter()
-            .filter(|t| t.tgid == vtid && t.is_thread())
-        {
+        // Its threads, in the order they were created (each one's lists of
+        // children follow the leader's in that order).
+        for &thread in &task.threads {
             let call = Call::Thread {
-                set_tid: vec![thread.vtid, self.real[&thread.vtid]],
+                set_tid: vec![thread, self.real[&thread]],
             };
-            self.fork(run, member, call, thread.vtid)?;
+            self.fork(run, member, call, thread)?;
         }
         let own_session = task.sid == vtid;
         let mut session = inherited;
-        for &child_id in &task.children {
+        for &(child_id, thread) in &task.children {
             match required_session(dump, child_id) {
                 None => {}
                 Some(needed) if needed == session => {}
@@ -397,7 +417,16 @@ impl Restore<'_> {
                 new_namespace: false,
                 numproc: None,
             };
-            let forked = self.fork(run, member, call, child_id)?;
+            // Forked by the thread whose list it is on.
+            let forker = if thread == vtid {
+                member
+            } else {
+                *self
+                    .index
+                    .get(&thread)
+                    .ok_or_else(|| format!("restore: no thread {thread}"))?
+            };
+            let forked = self.fork(run, forker, call, child_id)?;
             self.process(run, forked, session)?;
         }
         if own_session && session != vtid {

@@ -36,10 +36,21 @@ pub const MAGIC: [u8; 8] = *b"VPIDIMG\0";
 ///
 /// The rule: a change to the body's fields or their meaning bumps the
 /// version; a reader refuses every version it does not know.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 
 /// The schema text written in every image's header.
-pub const SCHEMA: &str = "vpid-image/1 postcard {settings{numproc:option<u32>,sparse:bool,pid_max:i32},\
+pub const SCHEMA: &str = "vpid-image/2 postcard {settings{numproc:option<u32>,sparse:bool,pid_max:i32},\
+tasks:[{vpid,vtgid,vppid,vpthread:i32,child_rank:u32,vpgid,vsid:i32,\
+state:running|stopped{signal}|zombie{wstatus},\
+ignored,handled,pending:u64 signal masks,stop_unreported,continued_unreported,did_exec:bool}],\
+orphan_ids:[i32]}";
+
+/// The first version of the format, which this build still reads: it has
+/// no `vpthread` (every child was on its parent leader's list).
+pub const FORMAT_VERSION_1: u16 = 1;
+
+/// The schema text of version 1 images.
+pub const SCHEMA_V1: &str = "vpid-image/1 postcard {settings{numproc:option<u32>,sparse:bool,pid_max:i32},\
 tasks:[{vpid,vtgid,vppid:i32,child_rank:u32,vpgid,vsid:i32,state:running|stopped{signal}|zombie{wstatus},\
 ignored,handled,pending:u64 signal masks,stop_unreported,continued_unreported,did_exec:bool}],\
 orphan_ids:[i32]}";
@@ -88,9 +99,16 @@ pub struct TaskImage {
     pub vtgid: i32,
     /// Its parent's virtual PID; 0 for the VPS init, whose parent is outside.
     pub vppid: i32,
-    /// Its place among its parent's children, in the order they joined the
-    /// parent (fork or adoption): the order `waitpid(-1)` considers them in.
-    /// 0 for threads.
+    /// The thread of the parent whose list of children holds it (the one
+    /// that forked it), when that is not the parent's leader; 0 otherwise,
+    /// and for threads. Linux keeps a list of children per thread, and
+    /// `waitpid` walks the caller thread's list first.
+    pub vpthread: i32,
+    /// A process's place among its parent's children, in the order they
+    /// joined the parent (fork or adoption): the order `waitpid(-1)`
+    /// considers them in. A thread's place among its process's other
+    /// threads, in the order they were created: the order `waitpid` walks
+    /// the threads' lists of children in.
     pub child_rank: u32,
     /// Its virtual process-group ID.
     /// vpid-check: virtual
@@ -277,6 +295,15 @@ pub enum InvalidImage {
     /// The parent links form a cycle.
     #[error("the parent links of task {0} form a cycle")]
     ParentCycle(i32),
+    /// A child said to be on the list of a task that is not a thread
+    /// (other than the leader) of its parent.
+    #[error("task {vpid}: {thread} is not a thread of its parent")]
+    BadParentThread {
+        /// The child.
+        vpid: i32,
+        /// The thread it names.
+        thread: i32,
+    },
     /// A zombie with children (an exit reparents them).
     #[error("zombie {0} still has children")]
     ZombieWithChildren(i32),
@@ -324,12 +351,16 @@ impl VpsImage {
             return Err(ImageError::BadMagic(magic));
         }
         let version = u16::from_le_bytes(read_array(&mut input, "version")?);
-        if version != FORMAT_VERSION {
-            return Err(ImageError::UnsupportedVersion {
-                found: version,
-                supported: FORMAT_VERSION,
-            });
-        }
+        let expected_schema = match version {
+            FORMAT_VERSION => SCHEMA,
+            FORMAT_VERSION_1 => SCHEMA_V1,
+            _ => {
+                return Err(ImageError::UnsupportedVersion {
+                    found: version,
+                    supported: FORMAT_VERSION,
+                });
+            }
+        };
         let schema_len = u16::from_le_bytes(read_array(&mut input, "schema length")?);
         if schema_len > MAX_SCHEMA_BYTES {
             return Err(ImageError::BadHeader(format!(
@@ -338,7 +369,7 @@ impl VpsImage {
         }
         let mut schema = vec![0u8; usize::from(schema_len)];
         read_exact(&mut input, &mut schema, "schema")?;
-        if schema != SCHEMA.as_bytes() {
+        if schema != expected_schema.as_bytes() {
             return Err(ImageError::BadHeader(format!(
                 "unknown schema {:?}",
                 String::from_utf8_lossy(&schema)
@@ -364,8 +395,13 @@ impl VpsImage {
         if actual != expected {
             return Err(ImageError::ChecksumMismatch { expected, actual });
         }
+        let decoded = if version == FORMAT_VERSION_1 {
+            postcard::take_from_bytes::<v1::VpsImage>(&body).map(|(old, rest)| (old.into(), rest))
+        } else {
+            postcard::take_from_bytes::<VpsImage>(&body)
+        };
         let (image, rest): (VpsImage, &[u8]) =
-            postcard::take_from_bytes(&body).map_err(|e| ImageError::Decode(e.to_string()))?;
+            decoded.map_err(|e| ImageError::Decode(e.to_string()))?;
         if !rest.is_empty() {
             return Err(ImageError::Decode(format!(
                 "{} bytes after the end of the body",
@@ -464,6 +500,17 @@ impl VpsImage {
                 });
             } else {
                 has_children.insert(t.vppid);
+            }
+            if t.vpthread != 0 {
+                let thread = index.get(&t.vpthread).map(|&i| &tasks[i]);
+                let ok = t.vtgid == t.vpid
+                    && thread.is_some_and(|th| th.vtgid == t.vppid && th.vpid != th.vtgid);
+                if !ok {
+                    return Err(InvalidImage::BadParentThread {
+                        vpid: t.vpid,
+                        thread: t.vpthread,
+                    });
+                }
             }
             if t.vtgid != t.vpid {
                 let leader = index.get(&t.vtgid).map(|&i| &tasks[i]);
@@ -609,6 +656,66 @@ fn read_array<R: Read, const N: usize>(
     Ok(buf)
 }
 
+/// The body of a version 1 image, read into the current form.
+mod v1 {
+    use serde::Deserialize;
+
+    use super::{SettingsImage, TaskStateImage};
+
+    #[derive(Deserialize)]
+    pub(super) struct VpsImage {
+        settings: SettingsImage,
+        tasks: Vec<TaskImage>,
+        orphan_ids: Vec<i32>,
+    }
+
+    #[derive(Deserialize)]
+    struct TaskImage {
+        vpid: i32,
+        vtgid: i32,
+        vppid: i32,
+        child_rank: u32,
+        vpgid: i32,
+        vsid: i32,
+        state: TaskStateImage,
+        ignored: u64,
+        handled: u64,
+        pending: u64,
+        stop_unreported: bool,
+        continued_unreported: bool,
+        did_exec: bool,
+    }
+
+    impl From<VpsImage> for super::VpsImage {
+        fn from(old: VpsImage) -> Self {
+            super::VpsImage {
+                settings: old.settings,
+                tasks: old
+                    .tasks
+                    .into_iter()
+                    .map(|t| super::TaskImage {
+                        vpid: t.vpid,
+                        vtgid: t.vtgid,
+                        vppid: t.vppid,
+                        vpthread: 0,
+                        child_rank: t.child_rank,
+                        vpgid: t.vpgid,
+                        vsid: t.vsid,
+                        state: t.state,
+                        ignored: t.ignored,
+                        handled: t.handled,
+                        pending: t.pending,
+                        stop_unreported: t.stop_unreported,
+                        continued_unreported: t.continued_unreported,
+                        did_exec: t.did_exec,
+                    })
+                    .collect(),
+                orphan_ids: old.orphan_ids,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -618,6 +725,7 @@ mod tests {
             vpid,
             vtgid: vpid,
             vppid,
+            vpthread: 0,
             child_rank: 0,
             vpgid,
             vsid,

@@ -56,11 +56,18 @@ impl Table {
                     orphan_ids.push(virt(id, real, "its group or session is outside the vps")?);
                 }
             }
+            let vpthread = match proc.parent_thread {
+                Some(thread) if real == leader => {
+                    virt(thread, real, "its parent thread has no virtual pid")?
+                }
+                _ => 0,
+            };
             let (ignored, handled) = proc.disp.masks();
             tasks.push(TaskImage {
                 vpid: virt(real, real, "it entered from the host and kept its real pid")?,
                 vtgid: virt(leader, real, "its thread group has no virtual pid")?,
                 vppid,
+                vpthread,
                 child_rank: ranks.get(&real).copied().unwrap_or(0),
                 vpgid: virt(proc.pgid, real, "its process group has no virtual id")?,
                 vsid: virt(proc.sid, real, "its session has no virtual id")?,
@@ -95,12 +102,20 @@ impl Table {
 
     /// Each process of the VPS in `slot`: its place among its parent's
     /// children in that VPS, in the order they joined the parent (the order
-    /// of the children list). Each parent's list is walked once.
+    /// of the children list); each thread: its place among its process's
+    /// threads. Each list is walked once.
     fn child_ranks(&self, slot: usize) -> HashMap<RealPid, u32> {
         let mut ranks = HashMap::new();
         for real in self.members(slot) {
-            if self.tasks.at(real).tgid != real || ranks.contains_key(&real) {
-                continue; // a thread, or ranked with its siblings already
+            if ranks.contains_key(&real) {
+                continue; // ranked with its siblings already
+            }
+            let leader = self.tasks.at(real).tgid;
+            if leader != real {
+                for (rank, thread) in (0u32..).zip(self.threads_of(leader)) {
+                    ranks.insert(thread, rank);
+                }
+                continue;
             }
             let Some(parent) = self.proc(real).parent else {
                 continue;
@@ -128,11 +143,11 @@ impl Table {
             .collect();
         let reals = self.alloc.alloc_many(numbers.len())?;
         // Nothing can fail from here on.
-        let sparse = numbers
+        let mut real_of: HashMap<i32, RealPid> = numbers.iter().copied().zip(reals).collect();
+        keep_thread_order(image, &mut real_of);
+        let sparse = real_of
             .iter()
-            .zip(&reals)
             .any(|(&virt, real)| virt != 1 && virt != real.to_linear_virt().as_raw());
-        let real_of: HashMap<i32, RealPid> = numbers.iter().copied().zip(reals).collect();
         let init = real_of[&1];
         self.install_vps(slot, id, init, image.settings.numproc, sparse);
         for (&virt, &real) in &real_of {
@@ -168,6 +183,9 @@ impl Table {
             proc.continued_unreported = t.continued_unreported;
             proc.did_exec = t.did_exec;
         }
+        for t in image.tasks.iter().filter(|t| t.vpthread != 0) {
+            self.proc_mut(real_of[&t.vpid]).parent_thread = Some(real_of[&t.vpthread]);
+        }
         for t in image.tasks.iter().filter(|t| t.vtgid != t.vpid) {
             let (real, leader) = (real_of[&t.vpid], real_of[&t.vtgid]);
             self.insert_task(real, leader, Some(slot));
@@ -177,6 +195,24 @@ impl Table {
             self.publish(real_of[&t.vpid]);
         }
         Ok(init_task.expect("a validated image has an init"))
+    }
+}
+
+/// Gives each process's threads its real PIDs in the order the threads were
+/// created (their rank), so that they keep their order (threads are
+/// ordered by real PID) whatever their virtual IDs.
+fn keep_thread_order(image: &VpsImage, real_of: &mut HashMap<i32, RealPid>) {
+    let mut threads: HashMap<i32, Vec<&TaskImage>> = HashMap::new();
+    for t in image.tasks.iter().filter(|t| t.vtgid != t.vpid) {
+        threads.entry(t.vtgid).or_default().push(t);
+    }
+    for mut group in threads.into_values() {
+        group.sort_unstable_by_key(|t| (t.child_rank, t.vpid));
+        let mut reals: Vec<RealPid> = group.iter().map(|t| real_of[&t.vpid]).collect();
+        reals.sort_unstable();
+        for (t, real) in group.iter().zip(reals) {
+            real_of.insert(t.vpid, real);
+        }
     }
 }
 

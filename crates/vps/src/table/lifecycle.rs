@@ -67,6 +67,13 @@ impl Table {
             self.threads.insert((leader, real));
         } else {
             self.insert_process(real, vps, parent, pgid, sid, disp);
+            // The child is on the list of the thread that forked it (with
+            // CLONE_PARENT, on the list its creator's process is on).
+            self.proc_mut(real).parent_thread = if sibling {
+                self.proc(leader).parent_thread
+            } else {
+                Some(caller.real()).filter(|&t| t != leader)
+            };
         }
         if let Some((slot, virt)) = virt {
             if !self.vps(slot).sparse && virt != real.to_linear_virt() {
@@ -112,8 +119,20 @@ impl Table {
             // A thread other than the leader ends alone (pthread_exit) and
             // is released at once: threads are never waited for.
             let vps = self.proc(leader).vps();
-            self.threads.remove(&(leader, caller.real()));
-            self.remove_task(caller.real(), vps);
+            let thread = caller.real();
+            // Its children go to the first live thread of the group, the
+            // leader, at the end of its list (Linux's find_alive_thread; no
+            // SIGCHLD within the group).
+            let orphans: Vec<RealPid> = self
+                .children(leader)
+                .filter(|&c| self.proc(c).parent_thread == Some(thread))
+                .collect();
+            for child in orphans {
+                self.unlink_child(child);
+                self.link_child(leader, child);
+            }
+            self.threads.remove(&(leader, thread));
+            self.remove_task(thread, vps);
             return Ok(());
         }
         if leader == HOST_INIT {

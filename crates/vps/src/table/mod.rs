@@ -65,6 +65,12 @@ struct Process {
     vps_slot: Option<u16>,
     /// The parent process (its leader); `None` only for the host init.
     parent: Option<RealPid>,
+    /// The thread of the parent that forked it, when that is not the
+    /// parent's leader. Linux keeps a list of children per thread, and
+    /// `waitpid` walks the caller thread's list first: the process's one
+    /// list, in join order, holds each thread's list as the subsequence of
+    /// the children with that `parent_thread`.
+    parent_thread: Option<RealPid>,
     /// Its places in its parent's child list and its group's member list.
     links: Links,
     pgid: RealPid,
@@ -353,6 +359,7 @@ impl Table {
             Process {
                 vps_slot: vps.map(|s| u16::try_from(s).expect("a VPS slot below MAX_VPS")),
                 parent,
+                parent_thread: None,
                 links: Links::default(),
                 pgid,
                 sid,

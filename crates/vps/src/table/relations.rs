@@ -81,6 +81,28 @@ impl Table {
         self.first_child(parent).is_some()
     }
 
+    /// The thread whose list of children holds `child`: the thread of its
+    /// parent that forked it (or adopted it), the parent's leader for most.
+    pub(super) fn parent_thread(&self, child: RealPid) -> Option<RealPid> {
+        let c = self.proc(child);
+        c.parent_thread.or(c.parent)
+    }
+
+    /// The threads of `leader`'s process in the order its children lists
+    /// are walked by `waitpid` from `caller`: the caller's first, then the
+    /// others in the thread list's order (the leader, then the rest by
+    /// creation, which here is their ascending real PID), round from the
+    /// caller.
+    pub(super) fn wait_order(&self, leader: RealPid, caller: RealPid) -> Vec<RealPid> {
+        let mut threads: Vec<RealPid> = std::iter::once(leader)
+            .chain(self.threads_of(leader))
+            .collect();
+        if let Some(at) = threads.iter().position(|&t| t == caller) {
+            threads.rotate_left(at);
+        }
+        threads
+    }
+
     /// Whether `child` is a process whose parent is `parent`.
     pub(super) fn is_child_of(&self, child: RealPid, parent: RealPid) -> bool {
         self.procs
@@ -93,6 +115,7 @@ impl Table {
         let last = self.proc(parent).links.last_child;
         let c = self.proc_mut(child);
         c.parent = Some(parent);
+        c.parent_thread = None;
         c.links.prev_sibling = last;
         c.links.next_sibling = None;
         match last {

@@ -36,6 +36,17 @@ impl Table {
         if !WAIT4_OPTIONS.contains(options) {
             return Err(Errno::EINVAL);
         }
+        // Each thread has its own list of children; `waitpid` walks the
+        // caller's first, then the other threads' (only the caller's with
+        // __WNOTHREAD).
+        let mut order = self.wait_order(leader, caller.real());
+        if options.contains(WaitOptions::WNOTHREAD) {
+            order.truncate(1);
+        }
+        let whole_process = order.len() == 1 + self.threads_of(leader).count();
+        let on_walked_list = |table: &Table, child: RealPid| {
+            whole_process || table.parent_thread(child) == Some(order[0])
+        };
         if pid == i32::MIN {
             return Err(Errno::ESRCH);
         }
@@ -56,7 +67,7 @@ impl Table {
                 WaitFor::Group(g) => g == proc.pgid,
                 WaitFor::Nothing => false,
             };
-            wanted && table.accessible(ctx, proc.vps())
+            wanted && table.accessible(ctx, proc.vps()) && on_walked_list(table, child)
         };
         // Is there any matching child at all? (ECHILD if not.) Each form
         // looks only where its children can be.
@@ -71,9 +82,9 @@ impl Table {
         if !matched {
             return Err(Errno::ECHILD);
         }
-        // The first waitable child, in the order the children joined, that
-        // fits and is reportable with these options (a specific PID looks
-        // only at itself).
+        // The first waitable child that fits and is reportable with these
+        // options, thread by thread, each thread's children in the order
+        // they joined it (a specific PID looks only at itself).
         let report = |child: RealPid| -> Option<(RealPid, WaitStatus)> {
             if !self.is_waitable(child) || !fits(self, child) {
                 return None;
@@ -95,7 +106,12 @@ impl Table {
         };
         let found: Option<(RealPid, WaitStatus)> = match want {
             WaitFor::Pid(p) => report(p),
-            _ => self.children(leader).find_map(report),
+            _ if order.len() == 1 => self.children(leader).find_map(report),
+            _ => order.iter().find_map(|&thread| {
+                self.children(leader)
+                    .filter(|&c| self.parent_thread(c) == Some(thread))
+                    .find_map(report)
+            }),
         };
         let Some((child, status)) = found else {
             return Ok(None);

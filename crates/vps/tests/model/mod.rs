@@ -32,6 +32,9 @@ struct Task {
     tgid: i32,
     vps: Option<u32>,
     parent: Option<i32>,
+    /// The parent's thread that forked it, when not the parent's leader:
+    /// each thread has its own list of children.
+    parent_thread: Option<i32>,
     pgid: i32,
     sid: i32,
     run: Run,
@@ -139,6 +142,7 @@ impl Model {
             tgid,
             vps,
             parent,
+            parent_thread: None,
             pgid,
             sid,
             run: Run::Running,
@@ -513,6 +517,14 @@ impl Model {
             me.dispositions.clone(),
         );
         let child = self.add_task(real, record);
+        if !thread {
+            let forker = caller.real().as_raw();
+            self.tasks.get_mut(&real).expect("child").parent_thread = if sibling {
+                me.parent_thread
+            } else {
+                (forker != l).then_some(forker)
+            };
+        }
         if let Some((id, v)) = vnr {
             if v != real | MARKER {
                 self.vpses.get_mut(&id).expect("vps").sparse = true;
@@ -528,7 +540,17 @@ impl Model {
     pub fn exit(&mut self, caller: TaskRef, code: i32) -> Result<(), Errno> {
         let l = self.caller(caller)?;
         if caller.real().as_raw() != l {
-            self.tasks.remove(&caller.real().as_raw());
+            // The thread's children go to the end of the leader's list.
+            let t = caller.real().as_raw();
+            for c in self.children(l) {
+                if self.tasks[&c].parent_thread == Some(t) {
+                    let child = self.tasks.get_mut(&c).expect("child");
+                    child.parent_thread = None;
+                    child.joined = self.next_join;
+                    self.next_join += 1;
+                }
+            }
+            self.tasks.remove(&t);
             self.free_unused_numbers();
             return Ok(());
         }
@@ -589,6 +611,7 @@ impl Model {
     fn reparent(&mut self, c: i32, reaper: i32) {
         let t = self.tasks.get_mut(&c).expect("child");
         t.parent = Some(reaper);
+        t.parent_thread = None;
         t.joined = self.next_join;
         self.next_join += 1;
         if reaper == HOST_INIT {
@@ -657,11 +680,27 @@ impl Model {
                 p => m.resolve(ctx, -p) == Some(m.tasks[&c].pgid),
             }
         };
-        let candidates: Vec<i32> = self
-            .children(l)
-            .into_iter()
-            .filter(|c| fits(self, *c) && Self::accessible(ctx, self.tasks[c].vps))
-            .collect();
+        // Thread by thread, from the caller's round the group (only the
+        // caller's with __WNOTHREAD); each thread's children in join order.
+        let me = caller.real().as_raw();
+        let mut threads = self.threads(l);
+        threads.sort_unstable(); // creation order: real PIDs ascend
+        let mut order: Vec<i32> = std::iter::once(l).chain(threads).collect();
+        let at = order.iter().position(|&t| t == me).expect("the caller");
+        order.rotate_left(at);
+        if options.contains(WaitOptions::WNOTHREAD) {
+            order.truncate(1);
+        }
+        let children = self.children(l);
+        let mut candidates = Vec::new();
+        for &th in &order {
+            for &c in &children {
+                let on_list = self.tasks[&c].parent_thread.unwrap_or(l) == th;
+                if on_list && fits(self, c) && Self::accessible(ctx, self.tasks[&c].vps) {
+                    candidates.push(c);
+                }
+            }
+        }
         if candidates.is_empty() {
             return Err(Errno::ECHILD);
         }
