@@ -867,7 +867,26 @@ impl History {
             forkers.dedup();
             died(*parent, &self.before) && forkers.len() > 1
         });
-        let races = races || threads_race;
+        // Two processes die in the same step, each with a child (alive, or
+        // a zombie not yet reaped as far as is known): the children join
+        // their reaper's list in the order their parents die, which the
+        // scheduler decides.
+        let mut dying_parents: Vec<i32> = self
+            .before
+            .iter()
+            .filter(|(parent, _)| died(*parent, &self.before))
+            .filter_map(|(parent, _)| ids(parent).map(|p| (*parent, p.pid)))
+            .filter(|&(parent, pid)| {
+                self.forker
+                    .keys()
+                    .any(|child| *child != parent && ids(child).is_some_and(|c| c.ppid == pid))
+            })
+            .map(|(_, pid)| pid)
+            .collect();
+        dying_parents.sort_unstable();
+        dying_parents.dedup();
+        let siblings_race = dying_parents.len() > 1;
+        let races = races || threads_race || siblings_race;
         self.before.clone_from(&model.processes);
         for (actor, seen) in &model.processes {
             if let Seen::Alive(ids) = seen {

@@ -184,7 +184,20 @@ fn next_step(g: &mut Gen, run: &ModelRun) -> Option<Step> {
     }
     if one_in(g, 10) {
         // Now and then a second VPS, beside the first.
-        if one_in(g, 6) && run.host().vps_ids().len() < 2 {
+        let created = run
+            .linux_steps()
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.call,
+                    Call::Fork {
+                        new_namespace: true,
+                        ..
+                    }
+                )
+            })
+            .count();
+        if one_in(g, 6) && created < 2 {
             return Some(create_vps());
         }
         return Some(host_step(g, &world));
