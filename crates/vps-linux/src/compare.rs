@@ -1055,6 +1055,7 @@ mod tests {
             set_tid: vec![1, 2],
             new_namespace: true,
             numproc: None,
+            clone_parent: false,
         };
         let after = observed(
             Outcome::Value(2),

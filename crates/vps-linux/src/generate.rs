@@ -4,7 +4,8 @@
 //! step is made by a process that is alive at that point and names PIDs and
 //! groups that exist (or, now and then, on purpose, ones that do not). It
 //! starts by creating the VPS (sometimes a second one comes later); then
-//! come forks with chosen and automatic PIDs, threads, groups, sessions,
+//! come forks with chosen and automatic PIDs (some with `CLONE_PARENT`),
+//! threads, groups, sessions,
 //! signal dispositions, signals (stop and continue included), exits
 //! (orphaning the exiting process's children; a thread other than the
 //! leader ends alone), waits, and sometimes the VPS init's death.
@@ -54,6 +55,7 @@ pub fn create_vps() -> Step {
             set_tid: Vec::new(),
             new_namespace: true,
             numproc: None,
+            clone_parent: false,
         },
     }
 }
@@ -271,6 +273,7 @@ fn task_call(g: &mut Gen, actor: Actor, me: Ids, world: &World) -> Call {
                 set_tid,
                 new_namespace: false,
                 numproc: None,
+                clone_parent: one_in(g, 8),
             }
         }
         22..30 if actor != Actor::Task(0) || one_in(g, 4) => Call::Exit {
@@ -324,4 +327,56 @@ fn task_call(g: &mut Gen, actor: Actor, me: Ids, world: &World) -> Call {
             continued: one_in(g, 2),
         },
     }
+}
+
+/// A scenario followed by the migration of its first VPS: a checkpoint from
+/// the host, a second host, the restore there, and a few `waitpid` calls by
+/// the restored init (every restored process's IDs are compared after each
+/// step anyway). `None` when the first VPS is not alive at the end of the
+/// scenario, or the model cannot run it.
+#[must_use]
+pub fn with_migration(scenario: &Plan) -> Option<Plan> {
+    let mut run = ModelRun::new().ok()?;
+    for step in &scenario.steps {
+        run.apply(step);
+    }
+    let init = Actor::Task(0);
+    if !matches!(
+        run.last_seen().iter().find(|(a, _)| *a == init),
+        Some((_, Seen::Alive(_) | Seen::Stopped))
+    ) {
+        return None;
+    }
+    let init_real = run.real_pid(init)?;
+    let tasks = run.actors().count() - 1;
+    let second_host = Actor::Task(tasks);
+    let restored_init = Actor::Task(tasks + 1);
+    let mut steps = scenario.steps.clone();
+    steps.push(Step {
+        actor: Actor::Host,
+        call: Call::Checkpoint { pid: init_real },
+    });
+    steps.push(Step {
+        actor: Actor::Host,
+        call: Call::NewHost,
+    });
+    steps.push(Step {
+        actor: second_host,
+        call: Call::Restore {
+            image: 0,
+            pids: Vec::new(),
+        },
+    });
+    for _ in 0..4 {
+        steps.push(Step {
+            actor: restored_init,
+            call: Call::Wait {
+                pid: -1,
+                nohang: true,
+                untraced: true,
+                continued: true,
+            },
+        });
+    }
+    Some(Plan::new(steps))
 }

@@ -259,14 +259,24 @@ impl ModelRun {
                             set_tid: vec![1, real],
                             new_namespace: true,
                             numproc: *numproc,
+                            clone_parent: false,
                         };
                         Outcome::Value(h.pid_of(Viewer::Task(caller), init).unwrap_or(real))
                     }
                     Err(e) => errno_outcome(e),
                 }
             }
-            Call::Fork { set_tid, .. } => {
-                self.fork(host, caller, CloneFlags::empty(), set_tid, linux)
+            Call::Fork {
+                set_tid,
+                clone_parent,
+                ..
+            } => {
+                let flags = if *clone_parent {
+                    CloneFlags::CLONE_PARENT
+                } else {
+                    CloneFlags::empty()
+                };
+                self.fork(host, caller, flags, set_tid, linux)
             }
             Call::Thread { set_tid } => {
                 let flags =
@@ -408,6 +418,7 @@ impl ModelRun {
                         set_tid,
                         new_namespace: false,
                         numproc: None,
+                        clone_parent: flags.contains(CloneFlags::CLONE_PARENT),
                     }
                 };
                 Outcome::Value(forked.pid)

@@ -69,6 +69,10 @@ pub enum Call {
         /// (the VPS's `numproc`), as a `pids` cgroup limit on Linux.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         numproc: Option<u32>,
+        /// `CLONE_PARENT`: the child's parent is the caller's parent (the
+        /// thread whose list of children the caller is on).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        clone_parent: bool,
     },
     /// `clone3(CLONE_THREAD | CLONE_VM | CLONE_SIGHAND | ...)`: a new thread
     /// of the caller's process. `set_tid` as for [`Call::Fork`]; the outcome
@@ -327,6 +331,7 @@ impl fmt::Display for Call {
                 set_tid,
                 new_namespace,
                 numproc,
+                clone_parent,
             } => {
                 f.write_str(if *new_namespace {
                     "create-vps("
@@ -337,6 +342,9 @@ impl fmt::Display for Call {
                 write!(f, "{}", tids.join(", "))?;
                 if let Some(limit) = numproc {
                     write!(f, "; numproc {limit}")?;
+                }
+                if *clone_parent {
+                    f.write_str("; CLONE_PARENT")?;
                 }
                 f.write_str(")")
             }

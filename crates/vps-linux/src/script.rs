@@ -11,8 +11,8 @@
 //! `getpid`/`getppid` are already observed after every step. The first
 //! statement that cannot be run on real processes ends the conversion, and
 //! the steps before it are compared: a host's `pid_max`, `destroy`,
-//! `enter`, `clone_parent`, and a restore of an image the script did not
-//! make.
+//! `enter`, clone flags other than `thread` and `clone_parent` alone, and a
+//! restore of an image the script did not make.
 //!
 //! A few statements fail in the model on the manager's own bookkeeping
 //! before any system call: a VPS ID already in use on the host (`create`,
@@ -186,14 +186,15 @@ impl Converter {
                 let set_tid = chosen.iter().copied().collect();
                 let call = if *flags == CloneFlags::CLONE_THREAD {
                     Call::Thread { set_tid }
-                } else if flags.is_empty() {
+                } else if flags.is_empty() || *flags == CloneFlags::CLONE_PARENT {
                     Call::Fork {
                         set_tid,
                         new_namespace: false,
                         numproc: None,
+                        clone_parent: !flags.is_empty(),
                     }
                 } else {
-                    return Err("clone flags other than CLONE_THREAD".into());
+                    return Err("clone flags other than CLONE_THREAD or CLONE_PARENT".into());
                 };
                 let parent = self.actor(parent)?;
                 let created = self.apply(Step {
@@ -402,6 +403,7 @@ impl Converter {
                 set_tid: Vec::new(),
                 new_namespace: true,
                 numproc,
+                clone_parent: false,
             },
         };
         if let Some(&child) = self.apply(step).first() {

@@ -64,14 +64,32 @@ pub enum Cloned {
 /// Call it only from a single-threaded process: the child continues with a
 /// copy of this one.
 pub fn clone3(new_pid_namespace: bool, set_tid: &[i32]) -> Result<Cloned, RawErrno> {
+    clone3_with(new_pid_namespace, false, set_tid)
+}
+
+/// [`clone3`], with `CLONE_PARENT` if `sibling`: the child's parent is the
+/// caller's parent.
+pub fn clone3_with(
+    new_pid_namespace: bool,
+    sibling: bool,
+    set_tid: &[i32],
+) -> Result<Cloned, RawErrno> {
     let tids: Vec<libc::pid_t> = set_tid.to_vec();
+    let namespace = if new_pid_namespace {
+        libc::CLONE_NEWPID as u64
+    } else {
+        0
+    };
+    let parent = if sibling {
+        libc::CLONE_PARENT as u64
+    } else {
+        0
+    };
     let mut args = CloneArgs {
-        flags: if new_pid_namespace {
-            libc::CLONE_NEWPID as u64
-        } else {
-            0
-        },
-        exit_signal: libc::SIGCHLD as u64,
+        flags: namespace | parent,
+        // With CLONE_PARENT the child takes its exit signal from the caller,
+        // and clone3 wants 0 here.
+        exit_signal: if sibling { 0 } else { libc::SIGCHLD as u64 },
         set_tid_size: tids.len() as u64,
         set_tid: if tids.is_empty() {
             0
@@ -84,8 +102,9 @@ pub fn clone3(new_pid_namespace: bool, set_tid: &[i32]) -> Result<Cloned, RawErr
     // size we pass; `set_tid` points to `set_tid_size` live `pid_t`s (or is
     // 0 with size 0), and both outlive the call. Without CLONE_VM or a stack
     // the child gets a private copy of the address space, as with fork; the
-    // caller guarantees the process is single-threaded, so no lock is held by
-    // another thread at the time of the copy.
+    // caller guarantees that no other thread of the process holds a lock at
+    // the time of the copy (it is single-threaded, or its other threads wait
+    // in `read` with nothing held: see `agent::wire::send`).
     let ret = unsafe {
         libc::syscall(
             libc::SYS_clone3,

@@ -17,6 +17,7 @@ fn create_vps() -> Step {
             set_tid: vec![1, INIT_REAL],
             new_namespace: true,
             numproc: None,
+            clone_parent: false,
         },
     )
 }
@@ -28,6 +29,7 @@ fn fork(actor: Actor, set_tid: &[i32]) -> Step {
             set_tid: set_tid.to_vec(),
             new_namespace: false,
             numproc: None,
+            clone_parent: false,
         },
     )
 }

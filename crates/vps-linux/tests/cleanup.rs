@@ -23,6 +23,7 @@ fn blocking_plan(timeout_ms: u64) -> Plan {
                 set_tid: vec![1, 300],
                 new_namespace: true,
                 numproc: vps_linux::cgroup::pids_controller().map(|_| 10),
+                clone_parent: false,
             },
         },
         Step {
@@ -35,6 +36,7 @@ fn blocking_plan(timeout_ms: u64) -> Plan {
                 set_tid: vec![1324, 301],
                 new_namespace: false,
                 numproc: None,
+                clone_parent: false,
             },
         },
         // Blocks: the child is alive and never exits.

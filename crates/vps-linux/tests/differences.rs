@@ -22,6 +22,7 @@ fn fork(actor: Actor, chosen: Option<i32>) -> Step {
             set_tid: chosen.into_iter().collect(),
             new_namespace: false,
             numproc: None,
+            clone_parent: false,
         },
     )
 }

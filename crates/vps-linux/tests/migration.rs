@@ -204,39 +204,110 @@ fn refused(test: &str, text: &str) -> Option<String> {
 }
 
 #[test]
-fn a_stopped_task_is_refused_by_the_linux_checkpoint_with_its_reason() {
-    let Some(why) = refused(
-        "a_stopped_task_is_refused_by_the_linux_checkpoint_with_its_reason",
+fn stopped_tasks_come_back_stopped_with_their_uncollected_stops_and_pending_signals() {
+    let Some(both) = run_script(
+        "stopped_tasks_come_back_stopped_with_their_uncollected_stops_and_pending_signals",
         "
         create 101 init vinit
+        expect setsid vinit fails EPERM
         fork job in 101 as 1100
+        fork job2 in 101 as 1101
         kill job SIGSTOP from vinit
+        kill job2 SIGSTOP from vinit
+        expect waitpid vinit job2 WUNTRACED == 1101 stopped SIGSTOP
+        kill job SIGTERM from vinit
         checkpoint 101 to stopped.img
+        host b
+        restore stopped.img as 101
+        let job1b = 101:1100
+        let job2b = 101:1101
+        expect state job1b == T
+        expect waitpid 101 -1 WUNTRACED WNOHANG == 1100 stopped SIGSTOP
+        expect waitpid 101 -1 WUNTRACED WNOHANG == none
+        kill job1b SIGCONT from 101
+        expect waitpid 101 job1b == 1100 signaled SIGTERM
+        kill job2b SIGCONT from 101
+        expect waitpid 101 job2b WCONTINUED == 1101 continued
         ",
     ) else {
         return;
     };
-    assert!(why.contains("task 1100: stopped"), "{why}");
+    assert_eq!(
+        linux_outcome(&both, "waitpid(1100)"),
+        Outcome::Waited {
+            pid: 1100,
+            status: libc::SIGTERM
+        }
+    );
 }
 
 #[test]
-fn an_orphan_in_another_session_is_refused_by_the_linux_restore() {
-    // `orphan` is a child of the VPS init in `shell`'s session: only a
-    // helper task (as CRIU makes) could hand it that session.
-    let Some(why) = refused(
-        "an_orphan_in_another_session_is_refused_by_the_linux_restore",
+fn an_orphan_from_another_session_is_restored_with_clone_parent() {
+    // `orphan` is a child of the VPS init in `shell`'s session: the restore
+    // has its sibling `shell` fork it with CLONE_PARENT (what CRIU does for
+    // such a task).
+    let Some(both) = run_script(
+        "an_orphan_from_another_session_is_restored_with_clone_parent",
         "
         create 101 init vinit
         fork shell in 101 as 1100
+        fork worker from shell thread
         setsid shell
         fork mid from shell as 1101
         fork orphan from mid as 1102
         exit mid 0
+        expect getppid orphan == 1
+        expect getsid orphan == 1100
         checkpoint 101 to orphan.img
-        restore orphan.img as 102
+        host b
+        restore orphan.img as 101
+        let orphan2 = 101:1102
+        expect getppid orphan2 == 1
+        expect getsid orphan2 == 1100
+        expect waitpid 101 -1 WNOHANG == none
         ",
     ) else {
         return;
     };
-    assert!(why.contains("task 1102 needs session 1100"), "{why}");
+    assert!(matches!(
+        linux_outcome(&both, "restore(image 0, 5 tasks)"),
+        Outcome::Value(_)
+    ));
+}
+
+#[test]
+fn clone_parent_makes_a_sibling_on_both_sides() {
+    run_script(
+        "clone_parent_makes_a_sibling_on_both_sides",
+        "
+        create 101 init vinit
+        fork a in 101 as 1100
+        fork t from a thread
+        fork b from a clone_parent as 1300
+        fork c from t clone_parent as 1200
+        expect getppid b == 1
+        expect getppid c == 1
+        exit b 3
+        expect waitpid vinit -1 WNOHANG == 1300 exited 3
+        ",
+    );
+}
+
+#[test]
+fn a_group_that_lost_its_leader_is_refused_by_the_linux_checkpoint() {
+    let Some(why) = refused(
+        "a_group_that_lost_its_leader_is_refused_by_the_linux_checkpoint",
+        "
+        create 101 init vinit
+        fork a in 101 as 1100
+        setpgid a a a
+        fork b from a as 1101
+        exit a 0
+        expect waitpid vinit a == 1100 exited 0
+        checkpoint 101 to lost.img
+        ",
+    ) else {
+        return;
+    };
+    assert!(why.contains("its group 1100 has lost its leader"), "{why}");
 }

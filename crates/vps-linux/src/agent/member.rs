@@ -60,14 +60,16 @@ fn serve(control: BorrowedFd<'_>) -> Result<Served, Stop> {
         let report = match command {
             Command::Ids => Report::Ids(own_ids()),
             Command::SetLastPid(pid) => Report::Reply(set_last_pid(pid)),
+            Command::Peek { pid } => Report::Reply(peek(pid)),
             Command::SetDispositions { ignored, handled } => {
                 Report::Reply(set_dispositions(ignored, handled))
             }
             Command::Call(Call::Fork {
                 set_tid,
                 new_namespace,
+                clone_parent,
                 ..
-            }) => match sys::clone3(new_namespace, &set_tid) {
+            }) => match sys::clone3_with(new_namespace, clone_parent, &set_tid) {
                 // The child drops its parent's command pipe here, on return.
                 Ok(Cloned::Child) => return Ok(Served::NewChild),
                 Ok(Cloned::Parent(pid)) => Report::Reply(Outcome::Value(pid)),
@@ -125,6 +127,32 @@ fn tid_seen_by_relay() -> Result<i32, Stop> {
         .and_then(|tid| tid.to_str())
         .and_then(|tid| tid.parse().ok())
         .ok_or_else(|| std::io::Error::other("/proc/thread-self does not end in a TID"))
+}
+
+/// Whether a child has an uncollected stop (`Waited` with a stopped
+/// status) or continue (`Waited` with 0xffff), left for its parent to
+/// collect: `waitid` with `WNOWAIT`.
+fn peek(pid: i32) -> Outcome {
+    use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
+    let Some(child) = Pid::from_raw(pid) else {
+        return Outcome::Failed(libc::EINVAL);
+    };
+    let options = WaitIdOptions::STOPPED
+        | WaitIdOptions::CONTINUED
+        | WaitIdOptions::NOHANG
+        | WaitIdOptions::NOWAIT;
+    match waitid(WaitId::Pid(child), options) {
+        Ok(Some(status)) if status.continued() => Outcome::Waited {
+            pid,
+            status: 0xffff,
+        },
+        Ok(Some(status)) if status.stopped() => Outcome::Waited {
+            pid,
+            status: (status.stopping_signal().unwrap_or(0) << 8) | 0x7f,
+        },
+        Ok(_) => Outcome::NothingWaitable,
+        Err(e) => Outcome::Failed(e.raw_os_error()),
+    }
 }
 
 /// Makes the next task of this process's PID namespace get `pid + 1`.

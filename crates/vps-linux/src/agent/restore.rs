@@ -36,6 +36,14 @@ struct Dumped {
     handled: u64,
     /// The wait status of a zombie.
     zombie: Option<i32>,
+    /// A continue its parent has not collected yet.
+    continued_unreported: bool,
+    /// Stopped by a signal; with the signal if its parent has not collected
+    /// the stop yet.
+    stopped: Option<Option<i32>>,
+    /// The signals pending (bit `n - 1` for signal `n`): only a stopped
+    /// task has any.
+    pending: u64,
     /// A process's children, each with the thread whose list holds it,
     /// thread by thread (in the order of the threads' creation), each
     /// thread's in the order of its list (the order `waitpid(-1)` considers
@@ -176,11 +184,12 @@ impl Run {
             if status.tid != vtid {
                 return refuse("its /proc entry is another task's");
             }
-            if status.state == 'T' || status.state == 't' {
-                return refuse("stopped (the stand-in does not restore stopped tasks)");
+            if status.state == 't' {
+                return refuse("stopped by a tracer");
             }
-            // A zombie killed by a signal still shows it pending.
-            if status.pending != 0 && status.state != 'Z' {
+            // A zombie killed by a signal still shows it pending; a stopped
+            // task's pending signals are sent again once it is stopped.
+            if status.pending != 0 && status.state != 'Z' && status.state != 'T' {
                 return refuse("a signal is pending (the stand-in does not restore them)");
             }
             let zombie = if status.state == 'Z' {
@@ -188,7 +197,8 @@ impl Run {
             } else {
                 None
             };
-            let parent = if vtid == 1 {
+            // A thread's parent is its process's.
+            let parent = if vtid == 1 || status.tgid != vtid {
                 0
             } else {
                 *by_relay_pid.get(&status.ppid).ok_or_else(|| {
@@ -225,11 +235,43 @@ impl Run {
                 ignored: status.ignored,
                 handled: status.handled,
                 zombie,
+                continued_unreported: false,
+                stopped: (status.state == 'T').then_some(None),
+                pending: if status.state == 'T' {
+                    status.pending
+                } else {
+                    0
+                },
                 children,
                 threads,
             });
         }
         tasks.sort_by_key(|t| t.vtid);
+        // An uncollected continue is nowhere in /proc: the parent looks
+        // with `waitid(WNOWAIT)`, which changes nothing.
+        for task in tasks
+            .iter_mut()
+            .filter(|t| !t.is_thread() && t.zombie.is_none())
+        {
+            let (parent, pid) = if task.vtid == 1 {
+                let real = self.members[init]
+                    .proc_entry
+                    .as_ref()
+                    .and_then(|e| e.run_pids.get(1).copied())
+                    .unwrap_or(0);
+                (Some(host), real)
+            } else {
+                (self.vps_member(init, task.parent), task.vtid)
+            };
+            let parent = parent.ok_or("checkpoint: a parent is not a process of the run")?;
+            match self.internal(parent, &Command::Peek { pid })? {
+                Outcome::Waited { status: 0xffff, .. } => task.continued_unreported = true,
+                Outcome::Waited { status, .. } if status & 0xff == 0x7f => {
+                    task.stopped = Some(Some(status >> 8));
+                }
+                _ => {}
+            }
+        }
         let dump = Dump {
             numproc: self
                 .limits
@@ -251,11 +293,10 @@ impl Run {
         image: usize,
         pids: &[(i32, i32)],
     ) -> Result<Outcome, RunError> {
-        let dump = self
-            .dumps
-            .get(image)
-            .cloned()
-            .ok_or_else(|| format!("restore: no dump {image}"))?;
+        let Some(dump) = self.dumps.get(image).cloned() else {
+            // No such checkpoint (it failed): as the model says.
+            return Ok(Outcome::Failed(libc::EINVAL));
+        };
         let real: HashMap<i32, i32> = pids.iter().copied().collect();
         if dump.tasks.len() != real.len() || dump.tasks.iter().any(|t| !real.contains_key(&t.vtid))
         {
@@ -276,13 +317,16 @@ impl Run {
                 set_tid: vec![1, real[&1]],
                 new_namespace: true,
                 numproc: dump.numproc,
+                clone_parent: false,
             },
             1,
         )?;
         restore.process(self, init, 0)?;
         restore.groups(self)?;
         restore.zombies(self)?;
+        restore.continues(self, caller)?;
         restore.dispositions(self)?;
+        restore.stops(self, caller)?;
         // The tasks take their places among the members in the order of
         // their IDs, as the model lists them.
         self.members[first..].sort_by_key(|m| m.proc_entry.as_ref().map(|e| e.run_pids[0]));
@@ -295,6 +339,20 @@ impl Run {
             }
         }
         Ok(Outcome::Value(real[&1]))
+    }
+}
+
+impl Run {
+    /// The member that is the task `vtid` of the VPS whose init is the
+    /// member `init`.
+    fn vps_member(&self, init: usize, vtid: i32) -> Option<usize> {
+        self.members.iter().position(|m| {
+            m.lineage.vps == Some(init)
+                && !m.gone
+                && m.proc_entry
+                    .as_ref()
+                    .is_some_and(|e| e.run_pids.first() == Some(&vtid))
+        })
     }
 }
 
@@ -348,6 +406,14 @@ struct Restore<'a> {
 }
 
 impl Restore<'_> {
+    /// The member that is the restored task `vtid`.
+    fn member(&self, vtid: i32) -> Result<usize, RunError> {
+        self.index
+            .get(&vtid)
+            .copied()
+            .ok_or_else(|| format!("restore: task {vtid} was not restored"))
+    }
+
     /// Has `parent` make a task with the ID `vtid` (and its real one);
     /// the new member's index.
     fn fork(
@@ -398,6 +464,16 @@ impl Restore<'_> {
         let own_session = task.sid == vtid;
         let mut session = inherited;
         for &(child_id, thread) in &task.children {
+            // Forked by the thread whose list it is on, or, when it needs a
+            // session that thread is not in (an orphan adopted from another
+            // session), with CLONE_PARENT by a sibling on the same list that
+            // is in that session.
+            let mut forker = if thread == vtid {
+                member
+            } else {
+                self.member(thread)?
+            };
+            let mut clone_parent = false;
             match required_session(dump, child_id) {
                 None => {}
                 Some(needed) if needed == session => {}
@@ -406,28 +482,36 @@ impl Restore<'_> {
                     session = vtid;
                 }
                 Some(needed) => {
-                    return Err(format!(
-                        "restore: task {child_id} needs session {needed} at its fork, \
-                         which its parent {vtid} (in session {session}) cannot give it"
-                    ));
+                    let sibling = task
+                        .children
+                        .iter()
+                        .take_while(|&&(c, _)| c != child_id)
+                        .filter(|&&(c, t)| {
+                            t == thread && dump.get(c).is_some_and(|c| c.sid == needed)
+                        })
+                        .find_map(|&(c, _)| self.index.get(&c).copied());
+                    let Some(sibling) = sibling else {
+                        return Err(format!(
+                            "restore: task {child_id} needs session {needed} at its fork, \
+                             which its parent {vtid} (in session {session}) cannot give it"
+                        ));
+                    };
+                    forker = sibling;
+                    clone_parent = true;
                 }
             }
             let call = Call::Fork {
                 set_tid: vec![child_id, self.real[&child_id]],
                 new_namespace: false,
                 numproc: None,
-            };
-            // Forked by the thread whose list it is on.
-            let forker = if thread == vtid {
-                member
-            } else {
-                *self
-                    .index
-                    .get(&thread)
-                    .ok_or_else(|| format!("restore: no thread {thread}"))?
+                clone_parent,
             };
             let forked = self.fork(run, forker, call, child_id)?;
-            self.process(run, forked, session)?;
+            let inherited = dump
+                .get(child_id)
+                .and_then(|c| required_session(dump, c.vtid))
+                .unwrap_or(session);
+            self.process(run, forked, inherited)?;
         }
         if own_session && session != vtid {
             Self::expect(run, member, &Call::Setsid, Outcome::Value(vtid))?;
@@ -435,20 +519,32 @@ impl Restore<'_> {
         Ok(())
     }
 
-    /// Puts every process in its group: the leaders first, then the rest.
+    /// Puts every process in its group. First every group is made by the
+    /// process whose ID it has (it may have moved to another group since),
+    /// then every process joins its group.
     fn groups(&self, run: &mut Run) -> Result<(), RunError> {
-        for leaders in [true, false] {
-            for task in self.dump.tasks.iter().filter(|t| !t.is_thread()) {
-                if (task.pgid == task.vtid) != leaders {
-                    continue;
-                }
-                let member = self.index[&task.vtid];
-                let now = run.ids(member)?.ok_or("restore: a task did not answer")?;
-                if now.pgid != task.pgid {
-                    let pgid = if leaders { 0 } else { task.pgid };
-                    Self::expect(run, member, &Call::Setpgid { pid: 0, pgid }, Outcome::Done)?;
-                }
-            }
+        let processes = || self.dump.tasks.iter().filter(|t| !t.is_thread());
+        let mut groups: Vec<i32> = processes().map(|t| t.pgid).filter(|&g| g != 0).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        for group in groups {
+            let member = self.member(group)?;
+            self.join(run, member, group, 0)?;
+        }
+        for task in processes() {
+            let member = self.member(task.vtid)?;
+            let pgid = if task.pgid == task.vtid { 0 } else { task.pgid };
+            self.join(run, member, task.pgid, pgid)?;
+        }
+        Ok(())
+    }
+
+    /// Moves a process to the group `group` (`setpgid(0, pgid)`), unless it
+    /// is in it already.
+    fn join(&self, run: &mut Run, member: usize, group: i32, pgid: i32) -> Result<(), RunError> {
+        let now = run.ids(member)?.ok_or("restore: a task did not answer")?;
+        if now.pgid != group {
+            Self::expect(run, member, &Call::Setpgid { pid: 0, pgid }, Outcome::Done)?;
         }
         Ok(())
     }
@@ -457,7 +553,7 @@ impl Restore<'_> {
     fn zombies(&self, run: &mut Run) -> Result<(), RunError> {
         for task in &self.dump.tasks {
             let Some(status) = task.zombie else { continue };
-            let member = self.index[&task.vtid];
+            let member = self.member(task.vtid)?;
             let signal = status & 0x7f;
             let call = if signal == 0 {
                 Call::Exit {
@@ -477,6 +573,111 @@ impl Restore<'_> {
         Ok(())
     }
 
+    /// Gives back the continues their parents had not collected: the parent
+    /// stops the child, collects the stop, and continues it.
+    fn continues(&self, run: &mut Run, host: usize) -> Result<(), RunError> {
+        for task in self.dump.tasks.iter().filter(|t| t.continued_unreported) {
+            let (parent, pid) = if task.vtid == 1 {
+                (host, self.real[&1])
+            } else {
+                (self.member(task.parent)?, task.vtid)
+            };
+            let stop = Call::Kill {
+                pid,
+                sig: libc::SIGSTOP,
+            };
+            Self::expect(run, parent, &stop, Outcome::Done)?;
+            let collect = Call::Wait {
+                pid,
+                nohang: false,
+                untraced: true,
+                continued: false,
+            };
+            let stopped = Outcome::Waited {
+                pid,
+                status: (libc::SIGSTOP << 8) | 0x7f,
+            };
+            Self::expect(run, parent, &collect, stopped)?;
+            let resume = Call::Kill {
+                pid,
+                sig: libc::SIGCONT,
+            };
+            Self::expect(run, parent, &resume, Outcome::Done)?;
+        }
+        Ok(())
+    }
+
+    /// Stops the stopped tasks again, last (a stopped task cannot do
+    /// anything more): its parent sends the signal that stopped it (SIGSTOP
+    /// if the stop was collected, since the signal is then seen nowhere),
+    /// and collects the stop if it had.
+    fn stops(&self, run: &mut Run, host: usize) -> Result<(), RunError> {
+        // Children first: a parent must still run to collect a stop.
+        let depth = |mut vtid: i32| {
+            let mut depth = 0;
+            while let Some(task) = self.dump.get(vtid).filter(|t| t.parent != 0) {
+                vtid = task.parent;
+                depth += 1;
+            }
+            depth
+        };
+        let mut stopped: Vec<&Dumped> = self
+            .dump
+            .tasks
+            .iter()
+            .filter(|t| !t.is_thread() && t.stopped.is_some())
+            .collect();
+        stopped.sort_by_key(|t| std::cmp::Reverse(depth(t.vtid)));
+        for task in stopped {
+            let Some(unreported) = task.stopped else {
+                continue;
+            };
+            let (parent, pid) = if task.vtid == 1 {
+                (host, self.real[&1])
+            } else {
+                (self.member(task.parent)?, task.vtid)
+            };
+            // The host sends the signals: by then other processes of the
+            // VPS may be stopped.
+            let real = self.real[&task.vtid];
+            let sig = unreported.unwrap_or(libc::SIGSTOP);
+            Self::expect(run, host, &Call::Kill { pid: real, sig }, Outcome::Done)?;
+            let member = self.member(task.vtid)?;
+            let deadline = std::time::Instant::now() + run.timeout;
+            while !run.members[member]
+                .proc_entry
+                .as_ref()
+                .is_some_and(super::procfs::ProcEntry::stopped)
+            {
+                if std::time::Instant::now() > deadline {
+                    return Err(format!(
+                        "restore: task {} did not stop on signal {sig} (a terminal stop \
+                         signal is discarded in an orphaned process group)",
+                        task.vtid
+                    ));
+                }
+                std::thread::sleep(std::time::Duration::from_micros(100));
+            }
+            if unreported.is_none() {
+                let collect = Call::Wait {
+                    pid,
+                    nohang: false,
+                    untraced: true,
+                    continued: false,
+                };
+                let stopped = Outcome::Waited {
+                    pid,
+                    status: (sig << 8) | 0x7f,
+                };
+                Self::expect(run, parent, &collect, stopped)?;
+            }
+            for sig in (1..=31).filter(|sig| task.pending & (1 << (sig - 1)) != 0) {
+                Self::expect(run, host, &Call::Kill { pid: real, sig }, Outcome::Done)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Gives every live process its signal dispositions. Last, so that no
     /// ignored SIGCHLD reaps a zombie as it is made.
     fn dispositions(&self, run: &mut Run) -> Result<(), RunError> {
@@ -486,7 +687,7 @@ impl Restore<'_> {
             .iter()
             .filter(|t| !t.is_thread() && t.zombie.is_none())
         {
-            let member = self.index[&task.vtid];
+            let member = self.member(task.vtid)?;
             let command = Command::SetDispositions {
                 ignored: task.ignored,
                 handled: task.handled,

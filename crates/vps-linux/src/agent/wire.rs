@@ -29,6 +29,13 @@ pub(crate) enum Command {
     /// the namespace's next new task gets the number after it. For the
     /// threads, which std creates without `set_tid`.
     SetLastPid(i32),
+    /// Look, without reaping or clearing anything (`WNOWAIT`), whether a
+    /// child has a stop or a continue its parent has not yet collected.
+    /// For a dump.
+    Peek {
+        /// The child, in the caller's view.
+        pid: i32,
+    },
     /// Set the disposition of every signal from 1 to 31 but SIGKILL and
     /// SIGSTOP: ignored or handled as the masks say (bit `n - 1` is signal
     /// `n`), the default otherwise. For a restore.
