@@ -663,6 +663,7 @@ mod v1 {
     use super::{SettingsImage, TaskStateImage};
 
     #[derive(Deserialize)]
+    #[cfg_attr(test, derive(serde::Serialize))]
     pub(super) struct VpsImage {
         settings: SettingsImage,
         tasks: Vec<TaskImage>,
@@ -670,6 +671,7 @@ mod v1 {
     }
 
     #[derive(Deserialize)]
+    #[cfg_attr(test, derive(serde::Serialize))]
     struct TaskImage {
         vpid: i32,
         vtgid: i32,
@@ -684,6 +686,37 @@ mod v1 {
         stop_unreported: bool,
         continued_unreported: bool,
         did_exec: bool,
+    }
+
+    #[cfg(test)]
+    impl VpsImage {
+        /// The version 1 form of an image whose children are all on their
+        /// parent leader's list.
+        pub(super) fn from_current(image: &super::VpsImage) -> Self {
+            VpsImage {
+                settings: image.settings.clone(),
+                tasks: image
+                    .tasks
+                    .iter()
+                    .map(|t| TaskImage {
+                        vpid: t.vpid,
+                        vtgid: t.vtgid,
+                        vppid: t.vppid,
+                        child_rank: t.child_rank,
+                        vpgid: t.vpgid,
+                        vsid: t.vsid,
+                        state: t.state,
+                        ignored: t.ignored,
+                        handled: t.handled,
+                        pending: t.pending,
+                        stop_unreported: t.stop_unreported,
+                        continued_unreported: t.continued_unreported,
+                        did_exec: t.did_exec,
+                    })
+                    .collect(),
+                orphan_ids: image.orphan_ids.clone(),
+            }
+        }
     }
 
     impl From<VpsImage> for super::VpsImage {
@@ -767,6 +800,52 @@ mod tests {
     #[test]
     fn round_trips() {
         let image = sample();
+        let bytes = image.to_bytes().unwrap();
+        assert_eq!(VpsImage::read_from(&bytes[..]).unwrap(), image);
+    }
+
+    #[test]
+    fn reads_a_version_1_image() {
+        let image = sample();
+        let body = postcard::to_stdvec(&v1::VpsImage::from_current(&image)).unwrap();
+        let header = |version: u16, schema: &str| {
+            let mut bytes = MAGIC.to_vec();
+            bytes.extend_from_slice(&version.to_le_bytes());
+            bytes.extend_from_slice(&(schema.len() as u16).to_le_bytes());
+            bytes.extend_from_slice(schema.as_bytes());
+            bytes.extend_from_slice(&(body.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+            bytes.extend_from_slice(&body);
+            bytes
+        };
+        let old = header(FORMAT_VERSION_1, SCHEMA_V1);
+        assert_eq!(VpsImage::read_from(&old[..]).unwrap(), image);
+        // A version's schema must match it.
+        let mixed = header(FORMAT_VERSION_1, SCHEMA);
+        assert!(matches!(
+            VpsImage::read_from(&mixed[..]),
+            Err(ImageError::BadHeader(_))
+        ));
+    }
+
+    #[test]
+    fn a_parent_thread_must_be_a_thread_of_the_parent() {
+        let mut image = sample();
+        // 1030's parent is 1025; 2000 is no thread of it.
+        image.tasks[2].vpthread = 2000;
+        assert_eq!(
+            invalid(&image),
+            InvalidImage::BadParentThread {
+                vpid: 1030,
+                thread: 2000
+            }
+        );
+        // A thread of 1025 is accepted.
+        let mut image = sample();
+        let mut thread = task(1040, 1, 1025, 1025);
+        thread.vtgid = 1025;
+        image.tasks.insert(3, thread);
+        image.tasks[2].vpthread = 1040;
         let bytes = image.to_bytes().unwrap();
         assert_eq!(VpsImage::read_from(&bytes[..]).unwrap(), image);
     }
