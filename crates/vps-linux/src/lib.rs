@@ -2,10 +2,13 @@
 //! model.
 //!
 //! A scenario runs twice: on the model (`vps::Host`), which gives every
-//! process its real and virtual PIDs, then on real processes in a pair of
-//! fresh PID namespaces (one standing for the host, one nested in it for the
-//! VPS), where every process is forked with the very PIDs the model gave it
-//! (`clone3` with `set_tid`). Every step's outcome and every process's IDs
+//! process its real and virtual PIDs, then on real processes in fresh PID
+//! namespaces (one standing for each host, one nested in it for each VPS),
+//! where every process is forked with the very PIDs the model gave it
+//! (`clone3` with `set_tid`; a thread gets its IDs through `ns_last_pid`). A
+//! VPS's process limit is a `pids` cgroup ([`cgroup`]); a checkpoint and a
+//! restore are a dump of `/proc` and a rebuild of the process tree, as CRIU
+//! does them. Every step's outcome and every process's IDs
 //! are then compared number for number ([`compare`]), and every difference
 //! is either one of the documented differences between OpenVZ and Linux
 //! ([`compare::KNOWN_DIFFERENCES`]) or a bug.

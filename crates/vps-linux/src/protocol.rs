@@ -163,8 +163,9 @@ pub struct Step {
     pub call: Call,
 }
 
-/// The steps the agent runs on one fresh pair of PID namespaces. The first
-/// step must be the host's fork of the VPS init (`new_namespace: true`).
+/// The steps the agent runs on fresh PID namespaces: the first host's is
+/// made before the first step; the VPSes' and the other hosts' by the
+/// steps.
 #[derive(Clone, Eq, PartialEq, Hash, Debug, Default, Serialize, Deserialize)]
 pub struct Plan {
     /// The steps, in order.

@@ -124,8 +124,12 @@ fn examples_agree(agent: &mut Agent) -> usize {
         let stopped = converted
             .stopped_at
             .map_or_else(String::new, |u| format!("; stopped at {u}"));
+        let manager = match converted.manager_checks.len() {
+            0 => String::new(),
+            n => format!("; {n} refused by the manager before any system call"),
+        };
         common::say(&format!(
-            "differential: example {name}: {} of {} statements run ({} steps compared){stopped}",
+            "differential: example {name}: {} of {} statements run ({} steps compared{manager}){stopped}",
             converted.statements_used, converted.statements_total, both.comparison.steps_compared,
         ));
     }

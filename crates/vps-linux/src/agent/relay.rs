@@ -1,14 +1,16 @@
 //! The relay: the process the test spawns. It stays in the test's PID
-//! namespace and, for every plan, starts a fresh pair of PID namespaces,
-//! drives their processes step by step, and kills them all at the end.
+//! namespace and, for every plan, starts fresh PID namespaces, drives their
+//! processes step by step, and kills them all at the end.
 //!
 //! For one plan the processes are:
 //!
 //! ```text
 //! relay (the test's namespace)
-//!  └─ host init: PID 1 of a new namespace that stands for the host
-//!      └─ VPS init: PID 1 of a nested namespace, forked by the first step
-//!          └─ the scenario's tasks, forked with the PIDs the model chose
+//!  ├─ host init: PID 1 of a new namespace that stands for the host
+//!  │   └─ VPS init: PID 1 of a nested namespace, forked by a step
+//!  │       └─ the scenario's tasks (and threads), with the PIDs the model chose
+//!  └─ another host's init, if a step makes one (`Call::NewHost`)
+//!      └─ a restored VPS's init, and its tasks
 //! ```
 //!
 //! Nothing can outlive the relay: the host init dies with it

@@ -543,10 +543,17 @@ impl Restore<'_> {
     /// is in it already.
     fn join(&self, run: &mut Run, member: usize, group: i32, pgid: i32) -> Result<(), RunError> {
         let now = run.ids(member)?.ok_or("restore: a task did not answer")?;
-        if now.pgid != group {
-            Self::expect(run, member, &Call::Setpgid { pid: 0, pgid }, Outcome::Done)?;
+        if now.pgid == group {
+            return Ok(());
         }
-        Ok(())
+        match run.call(member, &Call::Setpgid { pid: 0, pgid })? {
+            Outcome::Done => Ok(()),
+            other => Err(format!(
+                "restore: task {} cannot join group {group} ({other}): the group's leader \
+                 has moved to another session since it made the group",
+                now.pid
+            )),
+        }
     }
 
     /// Ends the zombies as they ended.

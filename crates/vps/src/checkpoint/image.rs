@@ -171,7 +171,7 @@ pub enum ImageError {
     #[error("not a vpid image: bad magic {0:02x?}")]
     BadMagic([u8; 8]),
     /// A format version this build does not read.
-    #[error("unsupported image version {found} (this build reads version {supported})")]
+    #[error("unsupported image version {found} (this build reads versions 1 to {supported})")]
     UnsupportedVersion {
         /// The version in the image.
         found: u16,
