@@ -30,7 +30,7 @@
 //! // Create a VPS; its init forks a child and makes itself a session leader.
 //! let scenario = Plan::new(vec![
 //!     create_vps(),
-//!     Step { actor: Actor::Task(0), call: Call::Fork { set_tid: vec![], new_namespace: false, numproc: None } },
+//!     Step { actor: Actor::Task(0), call: Call::Fork { set_tid: vec![], new_namespace: false, numproc: None, clone_parent: false } },
 //!     Step { actor: Actor::Task(0), call: Call::Setsid },
 //! ]);
 //! let both = run_both(&mut agent, &scenario)?;
