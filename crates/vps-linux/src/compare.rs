@@ -780,6 +780,9 @@ struct History {
     /// Which task (a process's leader or one of its threads) forked each
     /// process: the thread whose list of children it joined.
     forker: std::collections::HashMap<Actor, Actor>,
+    /// The threads other than a process's leader (whose exit, alone, ends
+    /// no process).
+    threads: BTreeSet<Actor>,
 }
 
 impl History {
@@ -818,6 +821,8 @@ impl History {
                 }
                 if matches!(step.call, Call::Fork { .. }) {
                     self.forker.insert(child, step.actor);
+                } else {
+                    self.threads.insert(child);
                 }
                 self.forked.resize(tasks.max(self.forked.len()), false);
                 if let Actor::Task(n) = step.actor {
@@ -854,7 +859,7 @@ impl History {
         // children to a thread still alive, and the children reach the
         // reaper's list in an order the scheduler decides.
         let threads_race = self.before.iter().any(|(parent, _)| {
-            let Some(parent_ids) = ids(parent) else {
+            let Some(parent_ids) = ids(parent).filter(|_| !self.threads.contains(parent)) else {
                 return false;
             };
             let mut forkers: Vec<Actor> = self
@@ -874,7 +879,7 @@ impl History {
         let mut dying_parents: Vec<i32> = self
             .before
             .iter()
-            .filter(|(parent, _)| died(*parent, &self.before))
+            .filter(|(parent, _)| died(*parent, &self.before) && !self.threads.contains(parent))
             .filter_map(|(parent, _)| ids(parent).map(|p| (*parent, p.pid)))
             .filter(|&(parent, pid)| {
                 self.forker

@@ -207,6 +207,36 @@ fn wait_order_agrees_with_linux() {
     );
 }
 
+/// Found by the random scenarios as a model bug, fixed: each thread has
+/// its own list of children, and `waitpid` walks the calling thread's
+/// first; a thread that exits alone hands its children to the leader.
+#[test]
+fn thread_children_agrees_with_linux() {
+    let thread = Actor::Task(1);
+    agrees(
+        "thread_children_agrees_with_linux",
+        vec![
+            step(INIT, Call::Setsid),
+            step(INIT, Call::Thread { set_tid: vec![] }),
+            fork(INIT, None),
+            fork(thread, None),
+            fork(INIT, None),
+            step(Actor::Task(2), Call::Exit { code: 2 }),
+            step(Actor::Task(3), Call::Exit { code: 3 }),
+            step(Actor::Task(4), Call::Exit { code: 4 }),
+            // The thread's own child first, then the leader's.
+            step(thread, wait_nohang(-1, false, false)),
+            step(thread, wait_nohang(-1, false, false)),
+            fork(thread, None),
+            step(Actor::Task(5), Call::Exit { code: 5 }),
+            // The thread ends: its child joins the end of the leader's list.
+            step(thread, Call::Exit { code: 0 }),
+            step(INIT, wait_nohang(-1, false, false)),
+            step(INIT, wait_nohang(-1, false, false)),
+        ],
+    );
+}
+
 #[test]
 fn orphaned_pgrp() {
     // Every group of this VPS is orphaned: the init's parent is in another
