@@ -68,12 +68,13 @@ impl Table {
         } else {
             self.insert_process(real, vps, parent, pgid, sid, disp);
             // The child is on the list of the thread that forked it (with
-            // CLONE_PARENT, on the list its creator's process is on).
-            self.proc_mut(real).parent_thread = if sibling {
-                self.proc(leader).parent_thread
-            } else {
-                Some(caller.real()).filter(|&t| t != leader)
-            };
+            // CLONE_PARENT, on the list its creator's process is on); a
+            // leader's own fork leaves it on the leader's, as linked.
+            if sibling {
+                self.proc_mut(real).parent_thread = self.proc(leader).parent_thread;
+            } else if caller.real() != leader {
+                self.proc_mut(real).parent_thread = Some(caller.real());
+            }
         }
         if let Some((slot, virt)) = virt {
             if !self.vps(slot).sparse && virt != real.to_linear_virt() {

@@ -39,13 +39,17 @@ impl Table {
         // Each thread has its own list of children; `waitpid` walks the
         // caller's first, then the other threads' (only the caller's with
         // __WNOTHREAD).
-        let mut order = self.wait_order(leader, caller.real());
-        if options.contains(WaitOptions::WNOTHREAD) {
-            order.truncate(1);
-        }
-        let whole_process = order.len() == 1 + self.threads_of(leader).count();
+        // A single-threaded process has one list: nothing to order, nothing
+        // allocated (the usual case, and fork-exit's hot path).
+        let single_threaded = self.threads_of(leader).next().is_none();
+        let only_callers = options.contains(WaitOptions::WNOTHREAD) && !single_threaded;
+        let order = if single_threaded || only_callers {
+            Vec::new()
+        } else {
+            self.wait_order(leader, caller.real())
+        };
         let on_walked_list = |table: &Table, child: RealPid| {
-            whole_process || table.parent_thread(child) == Some(order[0])
+            !only_callers || table.parent_thread(child) == Some(caller.real())
         };
         if pid == i32::MIN {
             return Err(Errno::ESRCH);
@@ -106,7 +110,7 @@ impl Table {
         };
         let found: Option<(RealPid, WaitStatus)> = match want {
             WaitFor::Pid(p) => report(p),
-            _ if order.len() == 1 => self.children(leader).find_map(report),
+            _ if order.is_empty() => self.children(leader).find_map(report),
             _ => order.iter().find_map(|&thread| {
                 self.children(leader)
                     .filter(|&c| self.parent_thread(c) == Some(thread))
