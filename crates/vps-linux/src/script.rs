@@ -312,6 +312,16 @@ impl Converter {
         Ok(Converted_::Run)
     }
 
+    /// Whether the VPS the script calls `vps` on `host` still exists in the
+    /// model (until its init is reaped, even while it dies).
+    fn vps_exists(&self, host: Actor, vps: u32) -> bool {
+        self.inits.get(&(host, vps)).is_some_and(|&init| {
+            let task = self.run.task(init);
+            let on = self.run.host_of(init);
+            matches!((task, on), (Some(task), Some(on)) if matches!(on.vps_of(task), Ok(Some(_))))
+        })
+    }
+
     /// `host NAME`: switches to the host, creating it if it is new.
     fn switch_host(&mut self, name: &str) {
         if let Some(&init) = self.hosts.get(name) {
@@ -352,7 +362,7 @@ impl Converter {
         let Some(&image) = self.images.get(file) else {
             return Err("an image this script did not make".into());
         };
-        if self.inits.contains_key(&(self.current_host, as_vps)) {
+        if self.vps_exists(self.current_host, as_vps) {
             return Ok(Converted_::ManagerCheck(format!(
                 "VPS {as_vps} exists on this host (EEXIST)"
             )));
@@ -387,7 +397,7 @@ impl Converter {
         if self.actor(caller)? != host {
             return Err("a VPS created by a task other than the host's init".into());
         }
-        if self.inits.contains_key(&(host, vps)) {
+        if self.vps_exists(host, vps) {
             return Ok(Converted_::ManagerCheck(format!(
                 "VPS {vps} exists on this host (EEXIST)"
             )));
@@ -499,5 +509,81 @@ impl Converter {
             PidArg::Task(spec) => self.pid_in_view(caller, self.actor(spec)?),
             PidArg::Group(spec) => Ok(-self.pid_in_view(caller, self.actor(spec)?)?),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn convert(text: &str) -> Converted {
+        let script = vpsctl::scenario::parse_script("test", text).expect("parses");
+        from_script(&script).expect("the model starts")
+    }
+
+    #[test]
+    fn a_taken_vps_id_is_a_manager_check_until_the_vps_is_gone() {
+        let converted = convert(
+            "create 101 init a
+             expect create 101 fails EEXIST
+             kill a SIGKILL
+             expect create 101 fails EEXIST
+             expect waitpid host a == 2 signaled SIGKILL
+             create 101 init b
+             expect create 101 fails EEXIST
+             expect create 102 numproc 0 fails EINVAL",
+        );
+        assert_eq!(converted.stopped_at, None);
+        let lines: Vec<usize> = converted.manager_checks.iter().map(|c| c.line).collect();
+        assert_eq!(lines, vec![2, 4, 7, 8]);
+        // The two creates, the kill and the wait are steps.
+        let creates = converted
+            .plan
+            .steps
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.call,
+                    Call::Fork {
+                        new_namespace: true,
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(creates, 2);
+        assert_eq!(converted.plan.steps.len(), 4);
+    }
+
+    #[test]
+    fn threads_hosts_and_restores_become_steps() {
+        let converted = convert(
+            "host a
+             create 101 init v
+             fork t from v thread
+             checkpoint 101 to x.img
+             host b
+             restore x.img as 101
+             expect restore x.img as 101 fails EEXIST
+             host a",
+        );
+        assert_eq!(converted.stopped_at, None);
+        let calls: Vec<String> = converted
+            .plan
+            .steps
+            .iter()
+            .map(|s| s.call.to_string())
+            .collect();
+        assert_eq!(
+            calls,
+            vec![
+                "create-vps()",
+                "thread()",
+                "checkpoint(2)",
+                "new-host()",
+                "restore(image 0, 0 tasks)",
+            ]
+        );
+        assert_eq!(converted.manager_checks.len(), 1);
     }
 }
