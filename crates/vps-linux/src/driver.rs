@@ -198,3 +198,11 @@ pub fn count_descendants(ancestor: u32) -> std::io::Result<usize> {
     };
     Ok(parent_of.keys().filter(|&&pid| descends(pid)).count())
 }
+
+/// Whether this kernel gives pidfds of single threads (`PIDFD_THREAD`,
+/// Linux 6.9), which the agent needs for a plan with threads.
+#[must_use]
+pub fn thread_pidfds() -> bool {
+    let thread = rustix::process::PidfdFlags::from_bits_retain(libc::O_EXCL as u32);
+    rustix::process::pidfd_open(rustix::process::getpid(), thread).is_ok()
+}

@@ -44,6 +44,15 @@ fn scenario_count() -> u64 {
 }
 
 fn random_scenario_agrees(scenario: RandomScenario) -> TestResult {
+    let threads = scenario
+        .0
+        .steps
+        .iter()
+        .any(|s| matches!(s.call, vps_linux::protocol::Call::Thread { .. }));
+    if threads && !vps_linux::driver::thread_pidfds() {
+        // The agent cannot follow threads on this kernel (before 6.9).
+        return TestResult::discard();
+    }
     let mut agent = AGENT.lock().unwrap_or_else(|e| e.into_inner());
     let Some(agent) = agent.as_mut() else {
         return TestResult::error("no agent");

@@ -105,7 +105,7 @@ fn run(plan: &Plan) -> RunReply {
         .steps
         .iter()
         .any(|s| matches!(s.call, Call::Thread { .. }));
-    if threads && !thread_pidfds() {
+    if threads && !crate::driver::thread_pidfds() {
         return RunReply::Failed(
             "the plan makes threads, and this kernel has no thread pidfds \
              (PIDFD_THREAD, Linux 6.9)"
@@ -171,13 +171,6 @@ fn run(plan: &Plan) -> RunReply {
             }
         }
     }
-}
-
-/// Whether this kernel gives pidfds of single threads (`PIDFD_THREAD`),
-/// which the relay needs to see a thread exit.
-fn thread_pidfds() -> bool {
-    let thread = rustix::process::PidfdFlags::from_bits_retain(libc::O_EXCL as u32);
-    rustix::process::pidfd_open(rustix::process::getpid(), thread).is_ok()
 }
 
 /// Kills a host init and reaps it. Its death takes its namespaces with it:
