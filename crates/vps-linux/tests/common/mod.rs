@@ -83,6 +83,17 @@ pub fn run_script(test: &str, text: &str) -> Option<vps_linux::differential::Bot
         converted.stopped_at, None,
         "the whole scenario runs on Linux"
     );
+    let threads = converted
+        .plan
+        .steps
+        .iter()
+        .any(|s| matches!(s.call, vps_linux::protocol::Call::Thread { .. }));
+    if threads && !vps_linux::driver::thread_pidfds() {
+        say(&format!(
+            "{test}: skipped: threads need thread pidfds (PIDFD_THREAD, Linux 6.9)"
+        ));
+        return None;
+    }
     let both = vps_linux::differential::run_both(&mut agent, &converted.plan)
         .unwrap_or_else(|e| panic!("{test}: both runs complete: {e}"));
     println!("{test}:\n{}", both.report());
