@@ -805,7 +805,7 @@ impl History {
     }
 
     /// Follows one step of the model's run; whether it is a scheduler race.
-    fn step_races(&mut self, step: &Step, model: &StepObservation) -> bool {
+    fn step_races(&mut self, step: &Step, model: &StepObservation, inits: &VpsInits) -> bool {
         match (&step.call, model.outcome) {
             (Call::Fork { .. } | Call::Thread { .. }, Outcome::Value(_)) => {
                 let tasks = model.processes.len().saturating_sub(1);
@@ -891,7 +891,15 @@ impl History {
         dying_parents.sort_unstable();
         dying_parents.dedup();
         let siblings_race = dying_parents.len() > 1;
-        let races = races || threads_race || siblings_race;
+        // The order matters only to a reaper that outlives the step: a VPS
+        // init that dies takes every process of its VPS with it.
+        let reaper_survives = inits.actors.iter().any(|init| {
+            matches!(
+                seen_of(&model.processes, *init),
+                Some(Seen::Alive(_) | Seen::Stopped)
+            )
+        });
+        let races = (races || threads_race || siblings_race) && reaper_survives;
         self.before.clone_from(&model.processes);
         for (actor, seen) in &model.processes {
             if let Seen::Alive(ids) = seen {
@@ -959,7 +967,7 @@ pub fn compare(steps: &Plan, model: &[StepObservation], linux: &[StepObservation
         if !comparison.unexplained.is_empty() {
             break;
         }
-        if history.step_races(step, m) {
+        if history.step_races(step, m, &inits) {
             comparison.stopped = Some((index, Stop::SchedulerRace));
             break;
         }
