@@ -365,6 +365,7 @@ pub fn with_migration(scenario: &Plan) -> Option<Plan> {
         call: Call::Restore {
             image: 0,
             pids: Vec::new(),
+            orphans: Vec::new(),
         },
     });
     for _ in 0..4 {

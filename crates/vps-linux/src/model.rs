@@ -70,6 +70,28 @@ pub fn run_model(scenario: &Plan) -> Result<ModelOutcome, ModelError> {
     Ok(run.finish())
 }
 
+/// The `(virtual, real)` IDs of the groups and sessions of a VPS (its
+/// tasks, as its init sees them) that no task of it leads: the same tasks
+/// seen from the host give the real IDs.
+fn orphan_ids(host: &Host, inside: &[vps::PsEntry]) -> Vec<(i32, i32)> {
+    let outside: std::collections::HashMap<TaskRef, vps::PsEntry> = host
+        .ps(Viewer::Host)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| (e.task, e))
+        .collect();
+    let tasks: HashSet<i32> = inside.iter().map(|e| e.pid).collect();
+    let mut orphans: Vec<(i32, i32)> = inside
+        .iter()
+        .filter_map(|e| Some((e, outside.get(&e.task)?)))
+        .flat_map(|(v, r)| [(v.pgid, r.pgid), (v.sid, r.sid)])
+        .filter(|(virt, _)| !tasks.contains(virt))
+        .collect();
+    orphans.sort_unstable();
+    orphans.dedup();
+    orphans
+}
+
 fn errno_outcome(e: Errno) -> Outcome {
     Outcome::Failed(e.raw())
 }
@@ -331,6 +353,7 @@ impl ModelRun {
                                 .iter()
                                 .map(|e| (e.pid, e.task.real().as_raw()))
                                 .collect(),
+                            orphans: orphan_ids(h, &tasks),
                         };
                         self.tasks.extend(tasks.iter().map(|e| (host, e.task)));
                         value(h.pid_of(Viewer::Task(caller), init))

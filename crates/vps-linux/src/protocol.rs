@@ -100,6 +100,11 @@ pub enum Call {
         image: usize,
         /// Every task's `(virtual ID, real ID)`, by virtual ID.
         pids: Vec<(i32, i32)>,
+        /// The `(virtual, real)` IDs of the groups and sessions whose
+        /// leader is gone (reserved numbers in the model; on Linux a helper
+        /// task holds each while the restore makes it).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        orphans: Vec<(i32, i32)>,
     },
     /// `_exit(code)`.
     Exit {
@@ -355,7 +360,7 @@ impl fmt::Display for Call {
             }
             Call::NewHost => f.write_str("new-host()"),
             Call::Checkpoint { pid } => write!(f, "checkpoint({pid})"),
-            Call::Restore { image, pids } => {
+            Call::Restore { image, pids, .. } => {
                 write!(f, "restore(image {image}, {} tasks)", pids.len())
             }
             Call::Exit { code } => write!(f, "exit({code})"),

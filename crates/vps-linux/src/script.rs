@@ -373,6 +373,7 @@ impl Converter {
             call: Call::Restore {
                 image,
                 pids: Vec::new(),
+                orphans: Vec::new(),
             },
         });
         // The restored tasks come in the order of their virtual IDs: the

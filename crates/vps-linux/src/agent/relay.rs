@@ -316,9 +316,11 @@ pub(super) struct Run {
     pub(super) limits: Vec<(usize, PidsLimit)>,
     /// The dumps the checkpoint steps made, in order.
     pub(super) dumps: Vec<super::restore::Dump>,
-    /// Threads made with the wrong IDs and ended at once (no process of
-    /// the plan).
-    discarded: Vec<Member>,
+    /// Where the tasks of no process of the plan were (threads made with
+    /// the wrong IDs and ended at once, a restore's helpers): their IDs may
+    /// stay held a moment after they are gone. Their descriptors are
+    /// closed.
+    discarded: Vec<ProcEntry>,
 }
 
 type RunError = String;
@@ -589,7 +591,11 @@ impl Run {
         match step.call {
             Call::NewHost => self.new_host(),
             Call::Checkpoint { pid } => self.checkpoint(index, pid),
-            Call::Restore { image, ref pids } => self.restore(index, image, pids),
+            Call::Restore {
+                image,
+                ref pids,
+                ref orphans,
+            } => self.restore(index, image, pids, orphans),
             _ => self.call(index, &step.call),
         }
     }
@@ -640,29 +646,21 @@ impl Run {
                 let deadline = std::time::Instant::now() + self.timeout;
                 loop {
                     let mut outcome = self.fork_reply(index, call)?;
-                    let mut discarded = false;
                     if let (Call::Thread { .. }, Outcome::Value(_)) = (call, outcome) {
                         if !set_tid.is_empty() && !self.last_member_has(set_tid) {
-                            // ns_last_pid is a hint: a number still held a
-                            // moment after its task was released is passed
-                            // over. The thread goes, and the call is made
-                            // again.
+                            // ns_last_pid is a hint: a number in use is
+                            // passed over. The thread goes, and the call
+                            // fails as clone3 with that set_tid would (and
+                            // is made again if the number's task is only
+                            // released and not yet freed, as for a fork).
                             self.discard_last_member()?;
                             outcome = Outcome::Failed(libc::EEXIST);
-                            discarded = true;
                         }
                     }
-                    let retry = discarded || self.held_by_released(set_tid);
                     if outcome != Outcome::Failed(libc::EEXIST)
-                        || !retry
+                        || !self.held_by_released(set_tid)
                         || std::time::Instant::now() > deadline
                     {
-                        if discarded {
-                            return Err(format!(
-                                "a thread could not be made with the IDs {set_tid:?} within {:?}",
-                                self.timeout
-                            ));
-                        }
                         return Ok(outcome);
                     }
                     // A released process frees its PIDs a moment after it
@@ -716,18 +714,18 @@ impl Run {
     /// may not have freed its PIDs yet (and of no process still there).
     fn held_by_released(&self, set_tid: &[i32]) -> bool {
         let holders = |level: usize, pid: i32| {
-            self.members
+            let members = self
+                .members
                 .iter()
-                .chain(&self.discarded)
-                .filter_map(move |member| {
-                    let entry = member.proc_entry.as_ref()?;
-                    (entry.run_pids.get(level) == Some(&pid)).then_some((member, entry))
-                })
+                .filter_map(|m| Some((m.gone, m.proc_entry.as_ref()?)));
+            members
+                .chain(self.discarded.iter().map(|entry| (true, entry)))
+                .filter(move |(_, entry)| entry.run_pids.get(level) == Some(&pid))
         };
         set_tid.iter().enumerate().any(|(level, &pid)| {
             let mut any_released = false;
-            for (member, entry) in holders(level, pid) {
-                if !(member.gone && entry.released()) {
+            for (gone, entry) in holders(level, pid) {
+                if !(gone && entry.released()) {
                     return false;
                 }
                 any_released = true;
@@ -736,12 +734,22 @@ impl Run {
         })
     }
 
-    /// Whether the newest member has these IDs (innermost first).
+    /// Moves the newest member, which has exited and is no process of the
+    /// plan (a restore's helper), out of the members: its IDs may stay held
+    /// a moment after it is gone.
+    pub(super) fn set_aside_last_member(&mut self) {
+        if let Some(entry) = self.members.pop().and_then(|m| m.proc_entry) {
+            self.discarded.push(entry);
+        }
+    }
+
+    /// Whether the newest member has these IDs (innermost first; as with
+    /// clone3, fewer IDs than namespaces constrain the innermost ones only).
     fn last_member_has(&self, set_tid: &[i32]) -> bool {
         self.members
             .last()
             .and_then(|m| m.proc_entry.as_ref())
-            .is_some_and(|e| e.run_pids == set_tid)
+            .is_some_and(|e| e.run_pids.get(..set_tid.len()) == Some(set_tid))
     }
 
     /// Ends the newest member, a thread made with the wrong IDs, and sets it
@@ -755,9 +763,7 @@ impl Run {
                 other => return Err(format!("a discarded thread did not exit: {other:?}")),
             }
         }
-        if let Some(member) = self.members.pop() {
-            self.discarded.push(member);
-        }
+        self.set_aside_last_member();
         Ok(())
     }
 

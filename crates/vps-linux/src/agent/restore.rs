@@ -292,6 +292,7 @@ impl Run {
         caller: usize,
         image: usize,
         pids: &[(i32, i32)],
+        orphans: &[(i32, i32)],
     ) -> Result<Outcome, RunError> {
         let Some(dump) = self.dumps.get(image).cloned() else {
             // No such checkpoint (it failed): as the model says.
@@ -304,9 +305,11 @@ impl Run {
             // comparison of the checkpoint step shows why.
             return Ok(Outcome::Failed(libc::EINVAL));
         }
+        let orphans: HashMap<i32, i32> = orphans.iter().copied().collect();
         let mut restore = Restore {
             dump: &dump,
             real: &real,
+            orphans: &orphans,
             index: HashMap::new(),
         };
         let first = self.members.len();
@@ -369,15 +372,16 @@ fn check_restorable(dump: &Dump) -> Result<(), RunError> {
                 task.vtid
             ));
         }
-        for (what, id) in [("group", task.pgid), ("session", task.sid)] {
-            let led_by_a_task = dump.get(id).is_some_and(|leader| !leader.is_thread());
-            if id != 0 && !led_by_a_task {
-                return Err(format!(
-                    "checkpoint: task {}: its {what} {id} has lost its leader \
-                     (CRIU would restore it with a helper task)",
-                    task.vtid
-                ));
-            }
+        // A group whose leader is gone is made by a helper task; a session
+        // would need its members forked by one.
+        let sid = task.sid;
+        let led_by_a_task = dump.get(sid).is_some_and(|leader| !leader.is_thread());
+        if sid != 0 && !led_by_a_task {
+            return Err(format!(
+                "checkpoint: task {}: its session {sid} has lost its leader \
+                 (CRIU would restore its members as children of a helper task)",
+                task.vtid
+            ));
         }
     }
     Ok(())
@@ -401,6 +405,8 @@ fn required_session(dump: &Dump, vtid: i32) -> Option<i32> {
 struct Restore<'a> {
     dump: &'a Dump,
     real: &'a HashMap<i32, i32>,
+    /// The real IDs of the groups whose leader is gone, by virtual ID.
+    orphans: &'a HashMap<i32, i32>,
     /// The member index of each restored task, by ID.
     index: HashMap<i32, usize>,
 }
@@ -521,20 +527,79 @@ impl Restore<'_> {
 
     /// Puts every process in its group. First every group is made by the
     /// process whose ID it has (it may have moved to another group since),
-    /// then every process joins its group.
+    /// or, if that process is gone, by a helper task with that ID, forked
+    /// by a member of the group (so in its session); then every process
+    /// joins its group; then the helpers exit and are reaped, and their
+    /// groups stay, as Linux keeps a group's ID while it has members (CRIU
+    /// does the same).
     fn groups(&self, run: &mut Run) -> Result<(), RunError> {
         let processes = || self.dump.tasks.iter().filter(|t| !t.is_thread());
         let mut groups: Vec<i32> = processes().map(|t| t.pgid).filter(|&g| g != 0).collect();
         groups.sort_unstable();
         groups.dedup();
+        let mut helpers = Vec::new();
         for group in groups {
-            let member = self.member(group)?;
-            self.join(run, member, group, 0)?;
+            if self
+                .dump
+                .get(group)
+                .is_some_and(|leader| !leader.is_thread())
+            {
+                let member = self.member(group)?;
+                self.join(run, member, group, 0)?;
+                continue;
+            }
+            let real = *self.orphans.get(&group).ok_or_else(|| {
+                format!(
+                    "restore: group {group} has lost its leader, and the model gave it no \
+                     real ID (CRIU would restore it with a helper task)"
+                )
+            })?;
+            let first_member = processes()
+                .find(|t| t.pgid == group)
+                .map(|t| t.vtid)
+                .ok_or("restore: a group with no member")?;
+            let forker = self.member(first_member)?;
+            let helper = run.members.len();
+            let call = Call::Fork {
+                set_tid: vec![group, real],
+                new_namespace: false,
+                numproc: None,
+                clone_parent: false,
+            };
+            match run.call(forker, &call)? {
+                Outcome::Value(_) if run.members.len() == helper + 1 => {}
+                other => return Err(format!("restore: helper {call} for group {group}: {other}")),
+            }
+            Self::expect(
+                run,
+                helper,
+                &Call::Setpgid { pid: 0, pgid: 0 },
+                Outcome::Done,
+            )?;
+            helpers.push((helper, forker, group));
         }
         for task in processes() {
             let member = self.member(task.vtid)?;
             let pgid = if task.pgid == task.vtid { 0 } else { task.pgid };
             self.join(run, member, task.pgid, pgid)?;
+        }
+        for &(helper, forker, group) in &helpers {
+            Self::expect(run, helper, &Call::Exit { code: 0 }, Outcome::Done)?;
+            let reap = Call::Wait {
+                pid: group,
+                nohang: false,
+                untraced: false,
+                continued: false,
+            };
+            let reaped = Outcome::Waited {
+                pid: group,
+                status: 0,
+            };
+            Self::expect(run, forker, &reap, reaped)?;
+        }
+        // The helpers were the last members made: no process of the plan.
+        for _ in &helpers {
+            run.set_aside_last_member();
         }
         Ok(())
     }
