@@ -199,6 +199,13 @@ pub fn count_descendants(ancestor: u32) -> std::io::Result<usize> {
     Ok(parent_of.keys().filter(|&&pid| descends(pid)).count())
 }
 
+/// Whether the agent can run this plan on this kernel: a plan with threads
+/// needs thread pidfds.
+#[must_use]
+pub fn runs_here(plan: &Plan) -> bool {
+    !plan.makes_threads() || thread_pidfds()
+}
+
 /// Whether this kernel gives pidfds of single threads (`PIDFD_THREAD`,
 /// Linux 6.9), which the agent needs for a plan with threads.
 #[must_use]

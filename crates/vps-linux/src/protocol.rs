@@ -182,6 +182,15 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether a step makes a thread (which the agent can follow only with
+    /// thread pidfds: see [`crate::driver::thread_pidfds`]).
+    #[must_use]
+    pub fn makes_threads(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|step| matches!(step.call, Call::Thread { .. }))
+    }
+
     /// A plan of these steps, with the default timeout.
     #[must_use]
     pub fn new(steps: Vec<Step>) -> Self {

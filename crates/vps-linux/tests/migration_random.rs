@@ -57,12 +57,7 @@ fn reason(message: &str) -> String {
 }
 
 fn migration_agrees(scenario: RandomScenario) -> TestResult {
-    let threads = scenario
-        .0
-        .steps
-        .iter()
-        .any(|s| matches!(s.call, vps_linux::protocol::Call::Thread { .. }));
-    if threads && !vps_linux::driver::thread_pidfds() {
+    if !vps_linux::driver::runs_here(&scenario.0) {
         // The agent cannot follow threads on this kernel (before 6.9).
         return TestResult::discard();
     }

@@ -101,11 +101,7 @@ fn probe() -> Hello {
 /// Runs one plan on a fresh pair of namespaces; every process of the run is
 /// gone when this returns.
 fn run(plan: &Plan) -> RunReply {
-    let threads = plan
-        .steps
-        .iter()
-        .any(|s| matches!(s.call, Call::Thread { .. }));
-    if threads && !crate::driver::thread_pidfds() {
+    if !crate::driver::runs_here(plan) {
         return RunReply::Failed(
             "the plan makes threads, and this kernel has no thread pidfds \
              (PIDFD_THREAD, Linux 6.9)"

@@ -83,12 +83,7 @@ pub fn run_script(test: &str, text: &str) -> Option<vps_linux::differential::Bot
         converted.stopped_at, None,
         "the whole scenario runs on Linux"
     );
-    let threads = converted
-        .plan
-        .steps
-        .iter()
-        .any(|s| matches!(s.call, vps_linux::protocol::Call::Thread { .. }));
-    if threads && !vps_linux::driver::thread_pidfds() {
+    if !vps_linux::driver::runs_here(&converted.plan) {
         say(&format!(
             "{test}: skipped: threads need thread pidfds (PIDFD_THREAD, Linux 6.9)"
         ));
