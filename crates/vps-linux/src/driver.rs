@@ -210,6 +210,6 @@ pub fn runs_here(plan: &Plan) -> bool {
 /// Linux 6.9), which the agent needs for a plan with threads.
 #[must_use]
 pub fn thread_pidfds() -> bool {
-    let thread = rustix::process::PidfdFlags::from_bits_retain(libc::O_EXCL as u32);
+    let thread = rustix::process::PidfdFlags::from_bits_retain(crate::sys::PIDFD_THREAD);
     rustix::process::pidfd_open(rustix::process::getpid(), thread).is_ok()
 }

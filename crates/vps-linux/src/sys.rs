@@ -13,6 +13,10 @@
 
 use std::ffi::c_int;
 
+/// `PIDFD_THREAD` (Linux 6.9): `pidfd_open` of one thread, whose pidfd is
+/// readable when that thread exits. It is `O_EXCL`'s value.
+pub const PIDFD_THREAD: u32 = libc::O_EXCL as u32;
+
 /// A raw errno value, as the kernel returned it.
 pub type RawErrno = i32;
 

@@ -101,7 +101,7 @@ fn register(control: BorrowedFd<'_>, me: i32) -> Result<BufReader<File>, Stop> {
     let pidfd = if tid == rustix::process::getpid() {
         pidfd_open(tid, PidfdFlags::empty())?
     } else {
-        pidfd_open(tid, PidfdFlags::from_bits_retain(PIDFD_THREAD))?
+        pidfd_open(tid, PidfdFlags::from_bits_retain(sys::PIDFD_THREAD))?
     };
     // The reader (and its buffer) is made before the report goes.
     let reader = BufReader::new(File::from(read_end));
@@ -113,10 +113,6 @@ fn register(control: BorrowedFd<'_>, me: i32) -> Result<BufReader<File>, Stop> {
     )?;
     Ok(reader)
 }
-
-/// `PIDFD_THREAD` (Linux 6.9): a pidfd of one thread, readable when that
-/// thread exits. It is `O_EXCL`'s value.
-const PIDFD_THREAD: u32 = libc::O_EXCL as u32;
 
 /// This thread's ID in the relay's namespace: `/proc` is the relay's
 /// (the runs do not change mount namespaces), and `/proc/thread-self` names
