@@ -109,9 +109,8 @@ fn waitpid_takes_children_in_join_order_adopted_orphans_last() {
     );
 }
 
-/// A process `parent` with a second thread; the leader forks `by_leader`,
-/// the thread forks `by_thread`, and both exit with their own codes.
-fn two_lists(host: &Host, init: vps::TaskRef) -> (vps::TaskRef, vps::TaskRef, i32, i32) {
+/// A process forked by `init`, and a second thread of it.
+fn process_with_thread(host: &Host, init: vps::TaskRef) -> (vps::TaskRef, vps::TaskRef) {
     let parent = host
         .fork(init, CloneFlags::empty(), None)
         .expect("fork")
@@ -120,6 +119,13 @@ fn two_lists(host: &Host, init: vps::TaskRef) -> (vps::TaskRef, vps::TaskRef, i3
         .fork(parent, CloneFlags::CLONE_THREAD, None)
         .expect("thread")
         .child;
+    (parent, thread)
+}
+
+/// A process `parent` with a second thread; the leader forks `by_leader`,
+/// the thread forks `by_thread`, and both exit with their own codes.
+fn two_lists(host: &Host, init: vps::TaskRef) -> (vps::TaskRef, vps::TaskRef, i32, i32) {
+    let (parent, thread) = process_with_thread(host, init);
     let by_leader = host.fork(parent, CloneFlags::empty(), None).expect("fork");
     let by_thread = host.fork(thread, CloneFlags::empty(), None).expect("fork");
     host.exit(by_leader.child, 1).expect("exit");
@@ -182,14 +188,7 @@ fn wnothread_waits_only_for_the_calling_threads_children() {
 #[test]
 fn a_thread_that_exits_hands_its_children_to_the_leader_at_the_end_of_its_list() {
     let (host, init) = host_with_vps();
-    let parent = host
-        .fork(init, CloneFlags::empty(), None)
-        .expect("fork")
-        .child;
-    let thread = host
-        .fork(parent, CloneFlags::CLONE_THREAD, None)
-        .expect("thread")
-        .child;
+    let (parent, thread) = process_with_thread(&host, init);
     let first = host.fork(thread, CloneFlags::empty(), None).expect("fork");
     let second = host.fork(parent, CloneFlags::empty(), None).expect("fork");
     host.exit(thread, 0).expect("the thread exits alone");

@@ -17,16 +17,24 @@ pub(super) struct ProcEntry {
 
 /// The state letter and start time of a process, from `/proc/<pid>/stat`.
 fn proc_stat(pid: i32) -> Option<(char, u64)> {
+    // State is field 3 of stat(5), start time field 22.
+    with_stat_fields(pid, |fields| {
+        let state = fields.first()?.chars().next()?;
+        let start_time = fields.get(19)?.parse().ok()?;
+        Some((state, start_time))
+    })
+}
+
+/// Reads `/proc/<pid>/stat` and gives `read` its fields after the command
+/// name: the first is field 3 of stat(5), the state.
+pub(super) fn with_stat_fields<T>(pid: i32, read: impl FnOnce(&[&str]) -> Option<T>) -> Option<T> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // "pid (comm) state ...": the comm may hold spaces and parentheses.
     let fields: Vec<&str> = stat
         .get(stat.rfind(')')? + 1..)?
         .split_whitespace()
         .collect();
-    // After the comm: state is field 3 of stat(5), start time field 22.
-    let state = fields.first()?.chars().next()?;
-    let start_time = fields.get(19)?.parse().ok()?;
-    Some((state, start_time))
+    read(&fields)
 }
 
 impl ProcEntry {

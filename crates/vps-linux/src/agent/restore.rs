@@ -114,12 +114,7 @@ fn read_status(pid: i32) -> Option<Status> {
 /// The `exit_code` of `/proc/<pid>/stat` (field 52): a zombie's wait
 /// status.
 fn exit_status(pid: i32) -> Option<i32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat
-        .get(stat.rfind(')')? + 1..)?
-        .split_whitespace()
-        .collect();
-    fields.get(49)?.parse().ok()
+    super::procfs::with_stat_fields(pid, |fields| fields.get(49)?.parse().ok())
 }
 
 /// The threads of a process (by PID in the relay's namespace), the leader
@@ -412,6 +407,16 @@ struct Restore<'a> {
 }
 
 impl Restore<'_> {
+    /// A restored process's parent (a member) and its PID as the parent
+    /// sees it: the host init and the real PID for the VPS init.
+    fn parent_and_pid(&self, task: &Dumped, host: usize) -> Result<(usize, i32), RunError> {
+        if task.vtid == 1 {
+            Ok((host, self.real[&1]))
+        } else {
+            Ok((self.member(task.parent)?, task.vtid))
+        }
+    }
+
     /// The member that is the restored task `vtid`.
     fn member(&self, vtid: i32) -> Result<usize, RunError> {
         self.index
@@ -480,12 +485,15 @@ impl Restore<'_> {
                 self.member(thread)?
             };
             let mut clone_parent = false;
+            // The session the child is forked in.
+            let mut child_session = session;
             match required_session(dump, child_id) {
                 None => {}
                 Some(needed) if needed == session => {}
                 Some(needed) if own_session && needed == vtid => {
                     Self::expect(run, member, &Call::Setsid, Outcome::Value(vtid))?;
                     session = vtid;
+                    child_session = vtid;
                 }
                 Some(needed) => {
                     let sibling = task
@@ -504,6 +512,7 @@ impl Restore<'_> {
                     };
                     forker = sibling;
                     clone_parent = true;
+                    child_session = needed;
                 }
             }
             let call = Call::Fork {
@@ -513,11 +522,7 @@ impl Restore<'_> {
                 clone_parent,
             };
             let forked = self.fork(run, forker, call, child_id)?;
-            let inherited = dump
-                .get(child_id)
-                .and_then(|c| required_session(dump, c.vtid))
-                .unwrap_or(session);
-            self.process(run, forked, inherited)?;
+            self.process(run, forked, child_session)?;
         }
         if own_session && session != vtid {
             Self::expect(run, member, &Call::Setsid, Outcome::Value(vtid))?;
@@ -649,11 +654,7 @@ impl Restore<'_> {
     /// stops the child, collects the stop, and continues it.
     fn continues(&self, run: &mut Run, host: usize) -> Result<(), RunError> {
         for task in self.dump.tasks.iter().filter(|t| t.continued_unreported) {
-            let (parent, pid) = if task.vtid == 1 {
-                (host, self.real[&1])
-            } else {
-                (self.member(task.parent)?, task.vtid)
-            };
+            let (parent, pid) = self.parent_and_pid(task, host)?;
             let stop = Call::Kill {
                 pid,
                 sig: libc::SIGSTOP,
@@ -704,11 +705,7 @@ impl Restore<'_> {
             let Some(unreported) = task.stopped else {
                 continue;
             };
-            let (parent, pid) = if task.vtid == 1 {
-                (host, self.real[&1])
-            } else {
-                (self.member(task.parent)?, task.vtid)
-            };
+            let (parent, pid) = self.parent_and_pid(task, host)?;
             // The host sends the signals: by then other processes of the
             // VPS may be stopped.
             let real = self.real[&task.vtid];

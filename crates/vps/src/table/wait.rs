@@ -38,16 +38,11 @@ impl Table {
         }
         // Each thread has its own list of children; `waitpid` walks the
         // caller's first, then the other threads' (only the caller's with
-        // __WNOTHREAD).
-        // A single-threaded process has one list: nothing to order, nothing
-        // allocated (the usual case, and fork-exit's hot path).
+        // __WNOTHREAD). A single-threaded process has one list: nothing to
+        // order, nothing allocated (the usual case, and fork-exit's hot
+        // path).
         let single_threaded = self.threads_of(leader).next().is_none();
         let only_callers = options.contains(WaitOptions::WNOTHREAD) && !single_threaded;
-        let order = if single_threaded || only_callers {
-            Vec::new()
-        } else {
-            self.wait_order(leader, caller.real())
-        };
         let on_walked_list = |table: &Table, child: RealPid| {
             !only_callers || table.parent_thread(child) == Some(caller.real())
         };
@@ -110,12 +105,15 @@ impl Table {
         };
         let found: Option<(RealPid, WaitStatus)> = match want {
             WaitFor::Pid(p) => report(p),
-            _ if order.is_empty() => self.children(leader).find_map(report),
-            _ => order.iter().find_map(|&thread| {
-                self.children(leader)
-                    .filter(|&c| self.parent_thread(c) == Some(thread))
-                    .find_map(report)
-            }),
+            _ if single_threaded || only_callers => self.children(leader).find_map(report),
+            _ => self
+                .wait_order(leader, caller.real())
+                .into_iter()
+                .find_map(|thread| {
+                    self.children(leader)
+                        .filter(|&c| self.parent_thread(c) == Some(thread))
+                        .find_map(report)
+                }),
         };
         let Some((child, status)) = found else {
             return Ok(None);
